@@ -1,0 +1,1 @@
+"""The `takedown` command: ops and developer tools over the Takedown library."""

@@ -1,0 +1,1 @@
+"""Incidents: the record of every takedown, from detection to review."""

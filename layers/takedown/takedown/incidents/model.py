@@ -1,0 +1,97 @@
+"""The incident record: everything ops need to review a takedown, and every state it went through."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class IncidentStatus(StrEnum):
+    DETECTED = "detected"  # written before any action on X
+    UNDONE = "undone"  # the repost was undone on X
+    UNDO_FAILED = "undo_failed"  # X refused or kept failing; needs a human
+    MONITORED = "monitored"  # account in monitor mode, or the kill switch is on: recorded only
+    RESOLVED = "resolved"  # reviewed by ops: see `resolution`
+    RESTORED = "restored"  # a false positive whose repost was put back on X
+
+
+class Resolution(StrEnum):
+    CONFIRMED = "confirmed"
+    FALSE_POSITIVE = "false_positive"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # retried from the stream; dead-lettered in the end
+
+
+class MatchedRule(BaseModel):
+    """A signature rule that fired, copied into the incident as it was at detection time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    version: str
+    evidence: str
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: IncidentStatus
+    at: datetime
+    note: str = ""
+
+
+class Incident(BaseModel):
+    """One takedown (or monitored detection) of one repost by one subscribed account.
+
+    The incident id is derived from the business key, so a redelivered event finds the same record.
+    """
+
+    incident_id: str
+    account_id: str
+    account_handle: str | None = None
+    repost_id: str
+    kind: Literal["retweet", "quote"]
+    source_post_id: str
+    source_post_url: str
+    source_author_id: str | None = None
+    source_author_handle: str | None = None
+
+    category: Literal["illegal_stream", "adult"]
+    score: float
+    matches: list[MatchedRule]
+    text_excerpt: str = ""
+    urls: list[str] = Field(default_factory=list)
+
+    status: IncidentStatus = IncidentStatus.DETECTED
+    resolution: Resolution | None = None
+    resolved_by: str | None = None
+    history: list[StatusChange] = Field(default_factory=list)
+    undo_attempts: int = 0
+    last_error: str | None = None
+    notification: NotificationStatus = NotificationStatus.PENDING
+    notify_attempts: int = 0
+
+    posted_at: datetime | None = None  # X's created_at of the repost
+    received_at: datetime  # our webhook received it
+    detected_at: datetime  # the verdict was reached and this record written
+    undone_at: datetime | None = None
+    notified_at: datetime | None = None
+    resolved_at: datetime | None = None
+    time_to_takedown_ms: int | None = None  # posted_at (or received_at) -> undone_at
+    expires_at: int | None = None  # epoch seconds, DynamoDB TTL
+
+    @staticmethod
+    def id_for(account_id: str, repost_id: str) -> str:
+        return f"{account_id}-{repost_id}"
+
+    @property
+    def post_url(self) -> str:
+        """The repost on X (for a retweet X redirects to the original)."""
+        return f"https://x.com/i/web/status/{self.repost_id}"

@@ -1,0 +1,56 @@
+"""The SQS inspect queue: one message per candidate, deduplicated by post id on a FIFO queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from takedown.webhook.envelopes import PostEvent
+from takedown.webhook.exceptions import EnqueueError
+
+_BATCH_ENTRIES = 10  # SQS SendMessageBatch maximum
+_BATCH_BYTES = 240 * 1024  # under SQS's 256 KiB batch payload limit, with room for attributes
+
+
+class SqsInspectQueue:
+    """Sends candidates to SQS. On a FIFO queue the business key is the deduplication id, so a
+    delivery that X retries within five minutes is enqueued once; inspection is idempotent beyond."""
+
+    def __init__(self, sqs_client: Any, queue_url: str) -> None:
+        self._sqs = sqs_client
+        self._queue_url = queue_url
+        self._fifo = queue_url.endswith(".fifo")
+
+    def send(self, candidates: Sequence[PostEvent]) -> None:
+        for batch in _batches([self._entry(index, c) for index, c in enumerate(candidates)]):
+            try:
+                response = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=batch)
+            except (BotoCoreError, ClientError) as exc:
+                raise EnqueueError(f"SendMessageBatch failed: {exc.__class__.__name__}") from exc
+            failed = response.get("Failed") or []
+            if failed:
+                codes = ",".join(sorted({str(f.get("Code")) for f in failed}))
+                raise EnqueueError(f"{len(failed)} of {len(batch)} messages not enqueued ({codes})")
+
+    def _entry(self, index: int, candidate: PostEvent) -> dict[str, Any]:
+        entry: dict[str, Any] = {"Id": str(index), "MessageBody": candidate.model_dump_json()}
+        if self._fifo:
+            entry["MessageGroupId"] = candidate.account_id
+            entry["MessageDeduplicationId"] = candidate.business_key.replace(":", "-")
+        return entry
+
+
+def _batches(entries: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for entry in entries:
+        entry_size = len(entry["MessageBody"].encode("utf-8"))
+        if batch and (len(batch) == _BATCH_ENTRIES or size + entry_size > _BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(entry)
+        size += entry_size
+    if batch:
+        yield batch

@@ -1,0 +1,28 @@
+"""Webhook intake: X's CRC challenge, POST signature checks, envelope reading and enqueueing."""
+
+from takedown.webhook.envelopes import Delivery, PostEvent, read_delivery
+from takedown.webhook.exceptions import (
+    EnqueueError,
+    MalformedDeliveryError,
+    PayloadTooLargeError,
+    SignatureError,
+    WebhookError,
+)
+from takedown.webhook.intake import MAX_BODY_BYTES, WebhookIntake
+from takedown.webhook.signature import crc_response_token, sign, verify_signature
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "Delivery",
+    "EnqueueError",
+    "MalformedDeliveryError",
+    "PayloadTooLargeError",
+    "PostEvent",
+    "SignatureError",
+    "WebhookError",
+    "WebhookIntake",
+    "crc_response_token",
+    "read_delivery",
+    "sign",
+    "verify_signature",
+]
