@@ -84,6 +84,10 @@ def read_delivery(body: bytes | str, received_at: datetime) -> Delivery:
         raise MalformedDeliveryError(f"envelope is a JSON {type(envelope).__name__}, not an object")
     if "for_user_id" in envelope:
         return _read_account_activity(envelope, received_at)
+    if isinstance(envelope.get("user_event"), dict):  # app revoked: AAA sends it without for_user_id
+        source = envelope["user_event"].get("revoke", {}).get("source", {})
+        account_id = str(source.get("user_id", "")) if isinstance(source, dict) else ""
+        return Delivery(api="account_activity", account_id=account_id, event_kinds=("user_event",), posts=())
     if isinstance(envelope.get("data"), dict) and "event_type" in envelope["data"]:
         return _read_x_activity(envelope["data"], received_at)
     raise MalformedDeliveryError(

@@ -1,0 +1,76 @@
+"""Turn an HTTP request into the API Gateway HTTP API (payload format 2.0) event Lambda receives.
+
+Used to write the `events/` files and by the local stack's webhook server, as `sam local start-api`
+does, so that the real handler runs unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+_TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
+
+
+def http_api_event(
+    method: str,
+    path: str,
+    raw_query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """The event for one request. Like API Gateway, a body that is not text is base64-encoded."""
+    at = at or datetime.now(UTC)
+    lowered = {name.lower(): value for name, value in headers.items()}
+    content_type = lowered.get("content-type", "")
+    as_text = content_type.startswith(_TEXT_TYPES) and _is_utf8(body)
+    query: dict[str, str] = {}
+    for pair in filter(None, raw_query.split("&")):
+        name, _, value = pair.partition("=")
+        query[name] = f"{query[name]},{value}" if name in query else value
+    request_id = request_id or str(uuid.uuid4())
+    event: dict = {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": raw_query,
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": lowered.get("host", "localhost"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": f"{method} {path}",
+            "stage": "$default",
+            "time": at.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(at.timestamp() * 1000),
+        },
+        "isBase64Encoded": not as_text,
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if body:
+        event["body"] = body.decode("utf-8") if as_text else base64.b64encode(body).decode("ascii")
+    return event
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

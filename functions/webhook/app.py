@@ -1,0 +1,119 @@
+"""Webhook function: X's CRC challenge and signed POST deliveries, behind an API Gateway HTTP API.
+
+A thin adapter: the logic lives in takedown.webhook (the layer).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from functools import cache
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from takedown.inspect_queue import SqsInspectQueue
+from takedown.settings import SECRET_MAX_AGE_SECONDS, WebhookSettings
+from takedown.webhook import MalformedDeliveryError, WebhookError, WebhookIntake
+
+WEBHOOK_PATH = "/webhooks/x"
+SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+
+logger = Logger()
+metrics = Metrics()
+app = APIGatewayHttpResolver()
+
+
+@cache
+def intake() -> WebhookIntake:
+    """Built on the first request of a cold start, then reused."""
+    settings = WebhookSettings.from_env(os.environ)
+    secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+
+    def consumer_secret() -> str:
+        secret = secrets.get(settings.consumer_secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+        return secret["consumer_secret"]
+
+    return WebhookIntake(consumer_secret, SqsInspectQueue(boto3.client("sqs"), settings.inspect_queue_url))
+
+
+@app.get(WEBHOOK_PATH)
+def answer_crc() -> dict:
+    event = app.current_event
+    response = intake().answer_crc(
+        event.get_query_string_value("crc_token"),
+        raw_query=event.raw_query_string,
+        signature=event.headers.get(SIGNATURE_HEADER),
+    )
+    logger.info("crc answered")
+    metrics.add_metric(name="CrcAnswered", unit=MetricUnit.Count, value=1)
+    return response
+
+
+@app.post(WEBHOOK_PATH)
+def receive_delivery() -> dict:
+    event = app.current_event
+    result = intake().receive(_raw_body(), event.headers.get(SIGNATURE_HEADER))
+    delivery = result.delivery
+    logger.info(
+        "delivery accepted",
+        extra={
+            "api": delivery.api,
+            "account_id": delivery.account_id,
+            "event_kinds": delivery.event_kinds,
+            "posts": len(delivery.posts),
+            "enqueued": result.enqueued,
+        },
+    )
+    metrics.add_metric(name="DeliveriesAccepted", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="CandidatesEnqueued", unit=MetricUnit.Count, value=result.enqueued)
+    return {"enqueued": result.enqueued}
+
+
+@app.route(WEBHOOK_PATH, method=["PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+def method_not_allowed() -> Response:
+    logger.warning("webhook refused", extra={"status": 405, "method": app.current_event.http_method})
+    metrics.add_metric(name="Refused405", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=405,
+        content_type=content_types.APPLICATION_JSON,
+        body='{"error": "method_not_allowed"}',
+        headers={"Allow": "GET, POST"},
+    )
+
+
+@app.exception_handler(WebhookError)
+def refuse(error: WebhookError) -> Response:
+    """Bad input gets its 4xx and a precise log line; a failure to enqueue gets 503 so X retries."""
+    log = logger.error if error.status >= 500 else logger.warning
+    log("webhook refused", extra={"status": error.status, "reason": error.reason, "detail": str(error)})
+    metrics.add_metric(name=f"Refused{error.status}", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=error.status,
+        content_type=content_types.APPLICATION_JSON,
+        body=f'{{"error": "{error.reason}"}}',
+    )
+
+
+def _raw_body() -> bytes:
+    """The bytes X signed: API Gateway base64-encodes bodies it does not treat as text."""
+    event = app.current_event
+    body = event.body or ""
+    if not event.is_base64_encoded:
+        return body.encode("utf-8")
+    try:
+        return base64.b64decode(body, validate=True)
+    except binascii.Error:
+        raise MalformedDeliveryError("isBase64Encoded body is not valid base64") from None
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
