@@ -1,0 +1,1 @@
+"""The local stack: Takedown on one machine with the same Lambda code."""
