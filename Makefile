@@ -1,0 +1,66 @@
+# Takedown: everything a newcomer needs is a make target. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The Lambda runtime is python3.13: the virtual environments are built on it so local runs match.
+PYTHON313 ?= $(shell command -v python3.13 2>/dev/null || PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null)
+VENV := .venv
+TOOLS := .tools
+CHECKOV := .checkov
+PY := $(VENV)/bin/python
+export SAM_CLI_TELEMETRY := 0
+# sam build looks for python3.13 on PATH.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: help install test lint unit integration e2e packaging demo bench events clean
+
+help:
+	@echo "make demo   - run the whole pipeline on local parts and show what happened"
+	@echo "make test   - lint the template and code, then every test (unit, integration, packaging, e2e)"
+	@echo "make bench  - print the performance figures as JSON lines"
+
+$(VENV)/.installed: requirements-dev.txt layers/takedown/requirements.txt pyproject.toml
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv install 3.13.0, or set PYTHON313=...)"; exit 1; }
+	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==26.3
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(TOOLS)/.installed: requirements-tools.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON313) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
+	touch $@
+
+$(CHECKOV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV)/bin/python || $(PYTHON313) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed $(TOOLS)/.installed $(CHECKOV)/.installed node_modules/.installed
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(TOOLS)/bin/cfn-lint template.yaml
+	$(TOOLS)/bin/sam validate --lint
+	$(CHECKOV)/bin/checkov --quiet --compact --skip-download -f template.yaml
+
+test: lint
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+demo: $(VENV)/.installed node_modules/.installed
+	$(PY) -m takedown_cli.demo
+
+bench: $(VENV)/.installed node_modules/.installed
+	$(PY) bench/run.py
+
+events: $(VENV)/.installed
+	$(PY) -m takedown_cli.sample_events
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache

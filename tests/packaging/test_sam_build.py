@@ -1,0 +1,82 @@
+"""Packaging: what `sam build` produces imports and runs on its own, with each function's events/ file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+from takedown_cli.sample_events import SAMPLE_CONSUMER_SECRET, expected_crc_response
+from tests.conftest import EVENTS, ROOT
+from tests.packaging.conftest import invoke_built
+
+pytestmark = [pytest.mark.packaging, pytest.mark.xdist_group("sam")]
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation YAML, keeping intrinsic tags (!Ref, !Sub...) as plain values."""
+
+
+_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def _template_functions() -> set[str]:
+    resources = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)["Resources"]  # noqa: S506
+    return {name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def test_every_function_and_the_layer_are_built(sam_build: Path) -> None:
+    for function in _template_functions():
+        assert (sam_build / function / "app.py").is_file(), function
+    layer = sam_build / "TakedownLayer" / "python"
+    assert (layer / "takedown" / "webhook" / "intake.py").is_file()
+    assert (layer / "aws_lambda_powertools").is_dir()
+    assert not (layer / "takedown_cli").exists(), "the CLI and stand-ins stay out of the Lambda layer"
+
+
+@pytest.fixture(scope="module")
+def webhook_env(moto_endpoint: str) -> dict[str, str]:
+    aws = {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+    }
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-2"
+    )
+    secrets = session.client("secretsmanager", endpoint_url=moto_endpoint)
+    name = "packaging/x-consumer"
+    secrets.create_secret(Name=name, SecretString=json.dumps({"consumer_secret": SAMPLE_CONSUMER_SECRET}))
+    sqs = session.client("sqs", endpoint_url=moto_endpoint)
+    queue_url = sqs.create_queue(QueueName="packaging-inspect.fifo", Attributes={"FifoQueue": "true"})[
+        "QueueUrl"
+    ]
+    return {
+        **aws,
+        "X_CONSUMER_SECRET_ID": name,
+        "INSPECT_QUEUE_URL": queue_url,
+        "POWERTOOLS_SERVICE_NAME": "takedown",
+        "POWERTOOLS_METRICS_NAMESPACE": "Takedown",
+    }
+
+
+@pytest.mark.parametrize(
+    ("event_file", "status", "body"),
+    [
+        ("webhook_crc.json", 200, expected_crc_response()),
+        ("webhook_aaa_retweet_illegal_stream.json", 200, {"enqueued": 1}),
+        ("webhook_aaa_quote_adult.json", 200, {"enqueued": 1}),
+        ("webhook_xaa_post_create_repost.json", 200, {"enqueued": 1}),
+        ("webhook_aaa_retweet_by_someone_else.json", 200, {"enqueued": 0}),
+        ("webhook_forged_signature.json", 401, {"error": "bad_signature"}),
+    ],
+)
+def test_built_webhook_handler_answers_its_events(
+    sam_build: Path, webhook_env: dict[str, str], event_file: str, status: int, body: dict
+) -> None:
+    result = invoke_built(sam_build, "WebhookFunction", EVENTS / event_file, webhook_env)
+    assert (result["statusCode"], json.loads(result["body"])) == (status, body)
