@@ -37,3 +37,43 @@ class WebhookSettings:
             consumer_secret_id=_required(env, "X_CONSUMER_SECRET_ID"),
             inspect_queue_url=_required(env, "INSPECT_QUEUE_URL"),
         )
+
+
+@dataclass(frozen=True)
+class InspectSettings:
+    incidents_table: str
+    accounts_table: str
+    inspect_queue_url: str
+    x_api_base_url: str
+    x_consumer_secret_id: str
+    x_account_secret_prefix: str  # + account id: that account's X user credentials
+    incident_retention_days: int
+    max_receive_count: int  # the inspect queue's redrive maxReceiveCount: the last try records undo_failed
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        return cls(
+            incidents_table=_required(env, "INCIDENTS_TABLE"),
+            accounts_table=_required(env, "ACCOUNTS_TABLE"),
+            inspect_queue_url=_required(env, "INSPECT_QUEUE_URL"),
+            x_api_base_url=env.get("X_API_BASE_URL", "https://api.x.com"),
+            x_consumer_secret_id=_required(env, "X_CONSUMER_SECRET_ID"),
+            x_account_secret_prefix=_required(env, "X_ACCOUNT_SECRET_PREFIX"),
+            incident_retention_days=int(env.get("INCIDENT_RETENTION_DAYS", "400")),
+            max_receive_count=int(env.get("INSPECT_MAX_RECEIVE_COUNT", "8")),
+        )
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    incidents_table: str
+    teams_webhook_secret_id: str  # {"url": "https://..."}: the Workflows webhook URL is a credential
+    review_url: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        return cls(
+            incidents_table=_required(env, "INCIDENTS_TABLE"),
+            teams_webhook_secret_id=_required(env, "TEAMS_WEBHOOK_SECRET_ID"),
+            review_url=env.get("REVIEW_URL") or None,
+        )
