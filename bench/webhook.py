@@ -58,8 +58,9 @@ def warm_request_us(in_memory_queue: bool) -> list[float]:
     import boto3
     from moto import mock_aws
 
+    from takedown_cli.local.lambda_runtime import LambdaContext, load_function
     from takedown_cli.sample_events import SAMPLE_CONSUMER_SECRET
-    from tests.conftest import EVENTS, FakeLambdaContext, load_handler
+    from tests.conftest import EVENTS
 
     with mock_aws():
         secret = boto3.client("secretsmanager").create_secret(
@@ -67,14 +68,14 @@ def warm_request_us(in_memory_queue: bool) -> list[float]:
         )
         queue = boto3.client("sqs").create_queue(QueueName="bench")["QueueUrl"]  # standard: no dedup
         os.environ.update(X_CONSUMER_SECRET_ID=secret["ARN"], INSPECT_QUEUE_URL=queue)
-        webhook = load_handler("webhook")
+        webhook = load_function("webhook")
         if in_memory_queue:
             from takedown.webhook import WebhookIntake
 
             intake = WebhookIntake(lambda: SAMPLE_CONSUMER_SECRET, _InMemoryQueue())
             webhook.intake = lambda: intake
         event = json.loads((EVENTS / "webhook_aaa_retweet_illegal_stream.json").read_text())
-        context = FakeLambdaContext()
+        context = LambdaContext()
         devnull = open(os.devnull, "w")  # noqa: SIM115 - kept open for the whole run
         webhook.logger.registered_handler.setStream(devnull)
         sys.stdout, real_stdout = devnull, sys.stdout  # metrics are printed as EMF lines

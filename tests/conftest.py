@@ -1,14 +1,12 @@
-"""Fixtures shared by every test layer: paths, AWS isolation, handler loading, a Lambda context."""
+"""Fixtures shared by every test layer: paths, AWS isolation, a Lambda context."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from takedown_cli.local.lambda_runtime import LambdaContext
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "x"
@@ -39,29 +37,6 @@ def _isolated_aws(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def load_handler(function: str, root: Path = ROOT / "functions") -> ModuleType:
-    """Import functions/<function>/app.py under a unique module name (every function has an app.py)."""
-    name = f"takedown_function_{function}"
-    spec = importlib.util.spec_from_file_location(name, root / function / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "takedown-test"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:takedown-test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
-
-
 @pytest.fixture
-def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
+def lambda_context() -> LambdaContext:
+    return LambdaContext()

@@ -14,8 +14,9 @@ import pytest
 from moto import mock_aws
 
 from takedown.webhook import MAX_BODY_BYTES, sign
+from takedown_cli.local.lambda_runtime import LambdaContext, load_function
 from takedown_cli.sample_events import SAMPLE_CONSUMER_SECRET, expected_crc_response
-from tests.conftest import EVENTS, FIXTURES, FakeLambdaContext, load_handler
+from tests.conftest import EVENTS, FIXTURES
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
 
 @pytest.fixture
 def webhook(aws: dict) -> ModuleType:
-    return load_handler("webhook")
+    return load_function("webhook")
 
 
 def _event(name: str) -> dict:
@@ -52,7 +53,7 @@ def _post(body: bytes, signature: str | None = None, base64_encoded: bool = Fals
     return event
 
 
-def _invoke(webhook: ModuleType, event: dict, context: FakeLambdaContext) -> tuple[int, dict]:
+def _invoke(webhook: ModuleType, event: dict, context: LambdaContext) -> tuple[int, dict]:
     response = webhook.lambda_handler(event, context)
     return response["statusCode"], json.loads(response["body"] or "null")
 
@@ -70,11 +71,11 @@ def _drain(aws: dict) -> list[dict]:
     return messages
 
 
-def test_crc_challenge(webhook: ModuleType, lambda_context: FakeLambdaContext) -> None:
+def test_crc_challenge(webhook: ModuleType, lambda_context: LambdaContext) -> None:
     assert _invoke(webhook, _event("webhook_crc.json"), lambda_context) == (200, expected_crc_response())
 
 
-def test_crc_without_token_is_400(webhook: ModuleType, lambda_context: FakeLambdaContext) -> None:
+def test_crc_without_token_is_400(webhook: ModuleType, lambda_context: LambdaContext) -> None:
     event = _event("webhook_crc.json")
     event["rawQueryString"] = "nonce=1"
     event["queryStringParameters"] = {"nonce": "1"}
@@ -82,9 +83,7 @@ def test_crc_without_token_is_400(webhook: ModuleType, lambda_context: FakeLambd
     assert _invoke(webhook, event, lambda_context) == (400, {"error": "malformed_delivery"})
 
 
-def test_crc_with_a_forged_get_signature_is_401(
-    webhook: ModuleType, lambda_context: FakeLambdaContext
-) -> None:
+def test_crc_with_a_forged_get_signature_is_401(webhook: ModuleType, lambda_context: LambdaContext) -> None:
     event = _event("webhook_crc.json")
     event["headers"]["x-twitter-webhooks-signature"] = sign("wrong", event["rawQueryString"].encode())
     assert _invoke(webhook, event, lambda_context)[0] == 401
@@ -101,7 +100,7 @@ def test_crc_with_a_forged_get_signature_is_401(
 def test_signed_candidates_are_enqueued(
     webhook: ModuleType,
     aws: dict,
-    lambda_context: FakeLambdaContext,
+    lambda_context: LambdaContext,
     event_name: str,
     post_id: str,
     kind: str,
@@ -115,7 +114,7 @@ def test_signed_candidates_are_enqueued(
 
 
 def test_someone_elses_retweet_is_acknowledged_and_not_enqueued(
-    webhook: ModuleType, aws: dict, lambda_context: FakeLambdaContext
+    webhook: ModuleType, aws: dict, lambda_context: LambdaContext
 ) -> None:
     assert _invoke(webhook, _event("webhook_aaa_retweet_by_someone_else.json"), lambda_context) == (
         200,
@@ -125,7 +124,7 @@ def test_someone_elses_retweet_is_acknowledged_and_not_enqueued(
 
 
 def test_base64_encoded_body_is_decoded_before_the_check(
-    webhook: ModuleType, aws: dict, lambda_context: FakeLambdaContext
+    webhook: ModuleType, aws: dict, lambda_context: LambdaContext
 ) -> None:
     body = (EVENTS / "payloads" / "aaa_quote_adult.json").read_bytes()
     event = _post(body, sign(SAMPLE_CONSUMER_SECRET, body), base64_encoded=True)
@@ -152,7 +151,7 @@ def _bad_signature_cases() -> list[tuple[str, bytes, str | None]]:
 def test_bad_signatures_are_401_with_nothing_enqueued(
     webhook: ModuleType,
     aws: dict,
-    lambda_context: FakeLambdaContext,
+    lambda_context: LambdaContext,
     case: str,
     body: bytes,
     signature: str | None,
@@ -161,30 +160,28 @@ def test_bad_signatures_are_401_with_nothing_enqueued(
     assert _drain(aws) == []
 
 
-def test_forged_sample_event_is_401(
-    webhook: ModuleType, aws: dict, lambda_context: FakeLambdaContext
-) -> None:
+def test_forged_sample_event_is_401(webhook: ModuleType, aws: dict, lambda_context: LambdaContext) -> None:
     assert _invoke(webhook, _event("webhook_forged_signature.json"), lambda_context)[0] == 401
     assert _drain(aws) == []
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"neither": "envelope"}', b""])
 def test_signed_but_unreadable_bodies_are_400(
-    webhook: ModuleType, aws: dict, lambda_context: FakeLambdaContext, body: bytes
+    webhook: ModuleType, aws: dict, lambda_context: LambdaContext, body: bytes
 ) -> None:
     event = _post(body, sign(SAMPLE_CONSUMER_SECRET, body))
     assert _invoke(webhook, event, lambda_context) == (400, {"error": "malformed_delivery"})
     assert _drain(aws) == []
 
 
-def test_invalid_base64_is_400(webhook: ModuleType, lambda_context: FakeLambdaContext) -> None:
+def test_invalid_base64_is_400(webhook: ModuleType, lambda_context: LambdaContext) -> None:
     event = _post(b"{}", sign(SAMPLE_CONSUMER_SECRET, b"{}"))
     event["isBase64Encoded"] = True
     event["body"] = "***not base64***"
     assert _invoke(webhook, event, lambda_context)[0] == 400
 
 
-def test_oversized_body_is_413(webhook: ModuleType, aws: dict, lambda_context: FakeLambdaContext) -> None:
+def test_oversized_body_is_413(webhook: ModuleType, aws: dict, lambda_context: LambdaContext) -> None:
     body = b"{" + b" " * MAX_BODY_BYTES + b"}"
     event = _post(body, sign(SAMPLE_CONSUMER_SECRET, body))
     assert _invoke(webhook, event, lambda_context) == (413, {"error": "payload_too_large"})
@@ -192,7 +189,7 @@ def test_oversized_body_is_413(webhook: ModuleType, aws: dict, lambda_context: F
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
-def test_other_methods_are_405(webhook: ModuleType, lambda_context: FakeLambdaContext, method: str) -> None:
+def test_other_methods_are_405(webhook: ModuleType, lambda_context: LambdaContext, method: str) -> None:
     event = _event("webhook_crc.json")
     event["requestContext"]["http"]["method"] = method
     event["routeKey"] = f"{method} /webhooks/x"
@@ -214,7 +211,7 @@ def _multi_event_body(count: int) -> bytes:
 
 
 def test_every_candidate_of_a_multi_event_payload_is_enqueued_exactly_once(
-    webhook: ModuleType, aws: dict, lambda_context: FakeLambdaContext
+    webhook: ModuleType, aws: dict, lambda_context: LambdaContext
 ) -> None:
     body = _multi_event_body(23)  # more than two SendMessageBatch calls' worth
     event = _post(body, sign(SAMPLE_CONSUMER_SECRET, body))
@@ -225,7 +222,7 @@ def test_every_candidate_of_a_multi_event_payload_is_enqueued_exactly_once(
 
 
 def test_failure_to_enqueue_is_503_so_that_x_retries(
-    webhook: ModuleType, aws: dict, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+    webhook: ModuleType, aws: dict, lambda_context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("INSPECT_QUEUE_URL", aws["queue_url"].replace("inspect", "missing"))
     webhook.intake.cache_clear()
@@ -235,7 +232,7 @@ def test_failure_to_enqueue_is_503_so_that_x_retries(
     )
 
 
-def test_logs_hold_no_secret_and_no_post_text(webhook: ModuleType, lambda_context: FakeLambdaContext) -> None:
+def test_logs_hold_no_secret_and_no_post_text(webhook: ModuleType, lambda_context: LambdaContext) -> None:
     buffer = io.StringIO()
     previous = webhook.logger.registered_handler.setStream(buffer)
     try:

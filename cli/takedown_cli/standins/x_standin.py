@@ -1,0 +1,390 @@
+"""A local X API for the three write endpoints Takedown uses, strict where X is strict.
+
+- Every request must carry a valid OAuth 1.0a HMAC-SHA1 signature, checked with oauthlib (an
+  implementation independent of the authlib that signs our requests), or `Bearer <token>` for a
+  configured OAuth 2.0 user token. Otherwise 401 with X's error body.
+- The {id} in /2/users/{id}/... must be the token's own user (403 otherwise); access tokens look
+  like X's, "<user id>-<random>".
+- State: which posts each user has retweeted, which posts exist and who wrote them, which were
+  deleted. Unretweet is idempotent like X's (`{"data": {"retweeted": false}}`); deleting an unknown
+  or deleted post is 404 with X's "Not Found Error" problem.
+- x-rate-limit-limit/remaining/reset on every answer: 50 requests per 15 minutes per user and
+  endpoint, enforced with 429.
+- Faults on demand: `fail_next(status=429, reset_in=2)`, `fail_next(status=503, times=3)`,
+  `delay_next(seconds)` (for client timeouts; the request is still carried out afterwards, as on X).
+- Every request is recorded as {"method", "path", "status", "at"}: `calls`, and GET /_standin/calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any, override
+
+from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
+from oauthlib.oauth1.rfc5849 import SIGNATURE_HMAC_SHA1
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from takedown_cli.standins.server import FaultScript, LoopbackServer, json_response
+
+RATE_LIMIT = 50  # X: unretweet, retweet and delete post all allow 50 requests / 15 min per user
+RATE_WINDOW_SECONDS = 15 * 60
+CALLS_PATH = "/_standin/calls"
+
+_ROUTES = Map(
+    [
+        Rule("/2/users/<user_id>/retweets/<post_id>", methods=["DELETE"], endpoint="unretweet"),
+        Rule("/2/users/<user_id>/retweets", methods=["POST"], endpoint="retweet"),
+        Rule("/2/tweets/<post_id>", methods=["DELETE"], endpoint="delete_post"),
+    ]
+)
+_NUMERIC_ID = re.compile(r"^[0-9]{1,19}$")
+
+
+@dataclass(frozen=True)
+class _Fault:
+    status: int | None  # None: answer normally, after the delay
+    delay_seconds: float
+    reset_in: float
+
+
+@dataclass
+class _RateWindow:
+    started: float
+    used: int = 0
+
+
+class _OAuth1Validator(RequestValidator):
+    """What oauthlib needs to check a signature: our consumer, our tokens, and nonce replay."""
+
+    def __init__(self, consumer_key: str, consumer_secret: str, tokens: Mapping[str, str]) -> None:
+        super().__init__()
+        self._consumer_key = consumer_key
+        self._consumer_secret = consumer_secret
+        self._tokens = dict(tokens)
+        # Unknown keys and tokens are checked against a random secret, so they can never verify.
+        self._unguessable = secrets.token_urlsafe(32)
+        self._seen_nonces: set[tuple[str, str, str]] = set()
+        self._lock = threading.Lock()
+
+    @override
+    @property
+    def enforce_ssl(self) -> bool:
+        return False  # the stand-in serves plain http on loopback
+
+    @override
+    @property
+    def allowed_signature_methods(self) -> tuple[str, ...]:
+        return (SIGNATURE_HMAC_SHA1,)  # what X supports
+
+    @override
+    @property
+    def client_key_length(self) -> tuple[int, int]:
+        return 8, 64
+
+    @override
+    @property
+    def dummy_client(self) -> str:
+        return "unknownconsumerkey"
+
+    @override
+    @property
+    def dummy_access_token(self) -> str:
+        return "0-unknown-access-token"
+
+    @override
+    def validate_client_key(self, client_key: str, request: Any) -> bool:
+        return hmac.compare_digest(client_key.encode(), self._consumer_key.encode())
+
+    @override
+    def get_client_secret(self, client_key: str, request: Any) -> str:
+        return self._consumer_secret if client_key == self._consumer_key else self._unguessable
+
+    @override
+    def get_access_token_secret(self, client_key: str, token: str, request: Any) -> str:
+        return self._tokens.get(token, self._unguessable)
+
+    @override
+    def validate_timestamp_and_nonce(
+        self,
+        client_key: str,
+        timestamp: str,
+        nonce: str,
+        request: Any,
+        request_token: str | None = None,
+        access_token: str | None = None,
+    ) -> bool:
+        key = (client_key, timestamp, nonce)
+        with self._lock:
+            if key in self._seen_nonces:
+                return False
+            self._seen_nonces.add(key)
+            return True
+
+    def forget_nonces(self) -> None:
+        with self._lock:
+            self._seen_nonces.clear()
+
+
+class XStandIn(LoopbackServer):
+    """The X API v2 write endpoints Takedown calls, on loopback.
+
+    `tokens` maps each OAuth 1.0a access token ("<user id>-<random>") to its secret;
+    `bearer_tokens` maps OAuth 2.0 user tokens to their user id.
+    """
+
+    def __init__(
+        self,
+        consumer_key: str,
+        consumer_secret: str,
+        tokens: Mapping[str, str] | None = None,
+        *,
+        bearer_tokens: Mapping[str, str] | None = None,
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(port)
+        self._tokens = dict(tokens or {})
+        for token in self._tokens:
+            if not _NUMERIC_ID.fullmatch(token.split("-", 1)[0]):
+                raise ValueError("access tokens look like X's: '<numeric user id>-<random>'")
+        self._bearer_tokens = dict(bearer_tokens or {})
+        self._clock = clock
+        self._validator = _OAuth1Validator(consumer_key, consumer_secret, self._tokens)
+        self._signatures = SignatureOnlyEndpoint(self._validator)
+        self._calls: list[dict[str, Any]] = []
+        self._faults: FaultScript[_Fault] = FaultScript()
+        self._retweets: dict[str, set[str]] = {}
+        self._authors: dict[str, str] = {}
+        self._deleted: set[str] = set()
+        self._windows: dict[tuple[str, str], _RateWindow] = {}
+
+    # --- seeding, faults and inspection (test side) ---
+
+    def seed_retweet(self, user_id: str, post_id: str) -> None:
+        """Make `user_id` a retweeter of `post_id` (the original post), as if it had retweeted it."""
+        with self._lock:
+            self._retweets.setdefault(user_id, set()).add(post_id)
+
+    def seed_post(self, author_id: str, post_id: str) -> None:
+        """Make `post_id` an existing post written by `author_id` (e.g. a quote post to delete)."""
+        with self._lock:
+            self._authors[post_id] = author_id
+            self._deleted.discard(post_id)
+
+    def retweeted_by(self, user_id: str) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._retweets.get(user_id, ()))
+
+    def is_deleted(self, post_id: str) -> bool:
+        with self._lock:
+            return post_id in self._deleted
+
+    def fail_next(self, status: int = 500, *, times: int = 1, reset_in: float = RATE_WINDOW_SECONDS) -> None:
+        """Answer the next `times` API requests with `status` instead (a 429 says reset in `reset_in` s)."""
+        with self._lock:
+            self._faults.add(_Fault(status=status, delay_seconds=0.0, reset_in=reset_in), times)
+
+    def delay_next(self, seconds: float, *, times: int = 1) -> None:
+        """Hold the next `times` API requests for `seconds` before answering them normally."""
+        with self._lock:
+            self._faults.add(_Fault(status=None, delay_seconds=seconds, reset_in=0.0), times)
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        """Every API request so far, in arrival order: {"method", "path", "status", "at"}."""
+        with self._lock:
+            return [dict(call) for call in self._calls]
+
+    def reset(self) -> None:
+        """Forget all state, recorded calls, pending faults, rate windows and seen nonces."""
+        with self._lock:
+            self._calls.clear()
+            self._faults.clear()
+            self._retweets.clear()
+            self._authors.clear()
+            self._deleted.clear()
+            self._windows.clear()
+        self._validator.forget_nonces()
+
+    # --- serving ---
+
+    def handle(self, request: Request) -> Response:
+        if request.path == CALLS_PATH and request.method == "GET":
+            return json_response(200, self.calls)
+        call = {
+            "method": request.method,
+            "path": request.path,
+            "status": None,
+            "at": datetime.fromtimestamp(self._clock(), UTC).isoformat(),
+        }
+        with self._lock:
+            self._calls.append(call)
+            fault = self._faults.take()
+        if fault is not None and fault.delay_seconds:
+            time.sleep(fault.delay_seconds)
+        if fault is not None and fault.status is not None:
+            response = self._fault_response(fault.status, fault.reset_in)
+        else:
+            response = self._serve(request)
+        with self._lock:
+            call["status"] = response.status_code
+        return response
+
+    def _fault_response(self, status: int, reset_in: float) -> Response:
+        headers = _rate_headers(0, self._clock() + reset_in) if status == 429 else {}
+        return json_response(status, _problem(status), headers)
+
+    def _serve(self, request: Request) -> Response:
+        try:
+            endpoint, args = _ROUTES.bind_to_environ(request.environ).match()
+        except HTTPException as exc:
+            return json_response(exc.code or 404, _problem(exc.code or 404))
+        user_id = self._authenticate(request)
+        if user_id is None:
+            return json_response(401, _problem(401))
+        for name, value in args.items():
+            if not _NUMERIC_ID.fullmatch(value):
+                return json_response(400, _invalid_request(name, value))
+        if args.get("user_id", user_id) != user_id:
+            return json_response(
+                403,
+                {
+                    "title": "Forbidden",
+                    "type": "about:blank",
+                    "status": 403,
+                    "detail": "You are not permitted to perform this action on behalf of another user.",
+                },
+            )
+        with self._lock:
+            limits = self._count_request(user_id, endpoint)
+            if limits is None:
+                headers = _rate_headers(0, self._windows[(user_id, endpoint)].started + RATE_WINDOW_SECONDS)
+                return json_response(429, _problem(429), headers)
+            if endpoint == "unretweet":
+                self._retweets.get(user_id, set()).discard(args["post_id"])
+                return json_response(200, {"data": {"retweeted": False}}, limits)
+            if endpoint == "delete_post":
+                return self._delete_post(user_id, args["post_id"], limits)
+        return self._retweet(user_id, request, limits)
+
+    def _authenticate(self, request: Request) -> str | None:
+        """The user id the request acts as, or None when its credentials do not verify."""
+        authorization = request.headers.get("Authorization", "")
+        if authorization.startswith("Bearer "):
+            return self._bearer_tokens.get(authorization.removeprefix("Bearer ").strip())
+        if not authorization.startswith("OAuth "):
+            return None
+        valid, oauth_request = self._signatures.validate_request(
+            request.url,
+            http_method=request.method,
+            body=request.get_data(as_text=True),
+            headers=dict(request.headers),
+        )
+        if not valid or oauth_request is None or oauth_request.resource_owner_key not in self._tokens:
+            return None
+        body_hash = oauth_request.oauth_params.get("oauth_body_hash")
+        if body_hash is not None:
+            # oauth_body_hash (draft-eaton-oauth-bodyhash) signs a JSON body; oauthlib does not check it.
+            expected = base64.b64encode(hashlib.sha1(request.get_data()).digest()).decode()  # noqa: S324
+            if not hmac.compare_digest(body_hash, expected):
+                return None
+        return oauth_request.resource_owner_key.split("-", 1)[0]
+
+    def _count_request(self, user_id: str, endpoint: str) -> dict[str, str] | None:
+        """Count one request in the user's window: its rate headers, or None when over the limit."""
+        now = self._clock()
+        window = self._windows.get((user_id, endpoint))
+        if window is None or now >= window.started + RATE_WINDOW_SECONDS:
+            window = self._windows[(user_id, endpoint)] = _RateWindow(started=now)
+        if window.used >= RATE_LIMIT:
+            return None
+        window.used += 1
+        return _rate_headers(RATE_LIMIT - window.used, window.started + RATE_WINDOW_SECONDS)
+
+    def _delete_post(self, user_id: str, post_id: str, limits: dict[str, str]) -> Response:
+        author = self._authors.get(post_id)
+        if author is None or post_id in self._deleted:
+            return json_response(404, _not_found(post_id), limits)
+        if author != user_id:
+            return json_response(
+                403,
+                {
+                    "title": "Forbidden",
+                    "type": "about:blank",
+                    "status": 403,
+                    "detail": "You are not allowed to delete a Tweet that is not yours.",
+                },
+                limits,
+            )
+        self._deleted.add(post_id)
+        return json_response(200, {"data": {"deleted": True}}, limits)
+
+    def _retweet(self, user_id: str, request: Request, limits: dict[str, str]) -> Response:
+        try:
+            body = json.loads(request.get_data())
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or set(body) != {"tweet_id"} or not isinstance(body["tweet_id"], str):
+            return json_response(400, _invalid_request("tweet_id", ""), limits)
+        post_id = body["tweet_id"]
+        if not _NUMERIC_ID.fullmatch(post_id):
+            return json_response(400, _invalid_request("tweet_id", post_id), limits)
+        with self._lock:
+            if post_id in self._deleted:
+                return json_response(404, _not_found(post_id), limits)
+            self._retweets.setdefault(user_id, set()).add(post_id)
+        return json_response(200, {"data": {"retweeted": True}}, limits)
+
+
+def _rate_headers(remaining: int, reset: float) -> dict[str, str]:
+    return {
+        "x-rate-limit-limit": str(RATE_LIMIT),
+        "x-rate-limit-remaining": str(remaining),
+        "x-rate-limit-reset": str(int(reset)),
+    }
+
+
+def _problem(status: int) -> dict[str, Any]:
+    """X's plain problem body for an HTTP status, e.g. {"title": "Too Many Requests", ...}."""
+    phrase = HTTPStatus(status).phrase
+    return {"title": phrase, "detail": phrase, "type": "about:blank", "status": status}
+
+
+def _not_found(post_id: str) -> dict[str, Any]:
+    return {
+        "errors": [
+            {
+                "value": post_id,
+                "detail": f"Could not find tweet with id: [{post_id}].",
+                "title": "Not Found Error",
+                "resource_type": "tweet",
+                "parameter": "id",
+                "resource_id": post_id,
+                "type": "https://api.x.com/2/problems/resource-not-found",
+            }
+        ]
+    }
+
+
+def _invalid_request(parameter: str, value: str) -> dict[str, Any]:
+    return {
+        "errors": [
+            {"parameters": {parameter: [value]}, "message": f"The `{parameter}` value [{value}] is not valid"}
+        ],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.x.com/2/problems/invalid-request",
+    }

@@ -1,0 +1,307 @@
+"""The three X API v2 write calls Takedown makes, and what each answer means for an incident.
+
+- `unretweet`: DELETE /2/users/{account id}/retweets/{ORIGINAL post id} undoes a retweet. X is
+  idempotent here: it answers `{"data": {"retweeted": false}}` whether or not there was a retweet.
+- `delete_post`: DELETE /2/tweets/{id} removes a quote post written by the account.
+- `retweet`: POST /2/users/{account id}/retweets puts a retweet back after a false positive.
+
+Every answer becomes an `UndoOutcome` or one of the `XApiError` subclasses below, so the caller can
+decide between "done", "retry later" (`retryable`) and "needs a human" without reading HTTP.
+
+    client = XClient(http, XCredentials.from_secret_string(secret_json))
+    outcome = client.unretweet(account_id="1072250532645998596", source_post_id="1415348607813832708")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Self
+
+import httpx
+from authlib.integrations.httpx_client import OAuth1Auth, OAuth2Auth
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, model_validator
+
+from takedown.endpoint_url import require_https_or_loopback
+
+DEFAULT_BASE_URL = "https://api.x.com"
+
+# X usually answers a write in well under a second; a takedown that hangs helps nobody, and a
+# timed-out call is retried by the caller (every call here is idempotent on X's side).
+DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+
+# When a 429 comes without x-rate-limit-reset: short enough that a takedown is not held back for a
+# whole 15-minute window, long enough not to hammer X.
+DEFAULT_RATE_LIMIT_WAIT = timedelta(seconds=60)
+
+XAction = Literal["unretweet", "delete_post", "retweet"]
+
+# What a 200 answer must say for each action to count as done.
+_EXPECTED_DATA: dict[XAction, tuple[str, bool]] = {
+    "unretweet": ("retweeted", False),
+    "delete_post": ("deleted", True),
+    "retweet": ("retweeted", True),
+}
+_NOT_FOUND_PROBLEM = "/2/problems/resource-not-found"  # on api.x.com and on the older api.twitter.com
+_NOT_FOUND_TITLE = "Not Found Error"
+_POST_ID = re.compile(r"^[0-9]{1,19}$")
+_MAX_NOTE_CHARS = 200
+
+
+class XApiError(Exception):
+    """An X call that did not succeed. `retryable` says whether trying again later can help."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class XAuthError(XApiError):
+    """401/403: the account's tokens are revoked or lack permission. Retrying cannot help."""
+
+
+class XRateLimitedError(XApiError):
+    """429: wait until `reset_at` (from x-rate-limit-reset), i.e. `retry_after_seconds` from now."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, reset_at: datetime, retry_after_seconds: float) -> None:
+        super().__init__(message, status=429)
+        self.reset_at = reset_at
+        self.retry_after_seconds = retry_after_seconds
+
+
+class XUnavailableError(XApiError):
+    """5xx, a timeout or a connection failure: X may or may not have acted; retry (it is idempotent)."""
+
+    retryable = True
+
+
+class XRequestRejectedError(XApiError):
+    """Any other 4xx: X refuses this request as made. Retrying the same request cannot help."""
+
+
+class XUnexpectedResponseError(XApiError):
+    """A success status whose body does not say the action took effect (e.g. still retweeted)."""
+
+
+class XCredentialsError(ValueError):
+    """The account's secret is not usable credentials. The message names fields, never values."""
+
+
+class XCredentials(BaseModel):
+    """One account's X credentials, parsed from the JSON of its Secrets Manager secret.
+
+    OAuth 1.0a user context (consumer_key, consumer_secret, access_token, access_token_secret) is
+    preferred: those tokens do not expire. An OAuth 2.0 user `bearer_token` is accepted instead; it
+    lasts two hours, so whoever writes the secret must keep it refreshed. Every value is a
+    `SecretStr`, so neither repr nor logs of this object show a secret.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    consumer_key: SecretStr | None = None
+    consumer_secret: SecretStr | None = None
+    access_token: SecretStr | None = None
+    access_token_secret: SecretStr | None = None
+    bearer_token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _one_complete_scheme(self) -> Self:
+        oauth1 = (self.consumer_key, self.consumer_secret, self.access_token, self.access_token_secret)
+        given = [value for value in oauth1 if value is not None and value.get_secret_value().strip()]
+        if 0 < len(given) < len(oauth1):
+            raise ValueError(
+                "OAuth 1.0a needs all of consumer_key, consumer_secret, access_token, access_token_secret"
+            )
+        if not given and not (self.bearer_token and self.bearer_token.get_secret_value().strip()):
+            raise ValueError("neither OAuth 1.0a user credentials nor an OAuth 2.0 bearer_token")
+        return self
+
+    @classmethod
+    def from_secret_string(cls, secret_string: str) -> XCredentials:
+        """Parse a SecretString; errors list the fields at fault and never echo the secret."""
+        try:
+            return cls.model_validate_json(secret_string)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'secret'}: {error['msg']}"
+                for error in exc.errors(include_input=False, include_url=False)
+            )
+            raise XCredentialsError(f"unusable X credentials: {problems}") from None
+
+    def http_auth(self) -> httpx.Auth:
+        """The httpx auth that signs each request: OAuth 1.0a HMAC-SHA1 when present, else bearer."""
+        if self.consumer_key and self.consumer_secret and self.access_token and self.access_token_secret:
+            # force_include_body: without it authlib drops a JSON body (retweet's {"tweet_id"}) from
+            # the request; with it the body is sent and covered by oauth_body_hash, as oauthlib does.
+            return OAuth1Auth(
+                self.consumer_key.get_secret_value(),
+                client_secret=self.consumer_secret.get_secret_value(),
+                token=self.access_token.get_secret_value(),
+                token_secret=self.access_token_secret.get_secret_value(),
+                force_include_body=True,
+            )
+        assert self.bearer_token is not None  # guaranteed by _one_complete_scheme
+        return OAuth2Auth(
+            token={"access_token": self.bearer_token.get_secret_value(), "token_type": "Bearer"}
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UndoOutcome:
+    """An X call that needs no retry: done, or (with `already_gone`) nothing left to do.
+
+    `already_gone` means X reported the post missing (deleted by its author, or the author is
+    suspended): nothing is left to undo, and `note` keeps X's words for the incident. An unretweet
+    of a post that was not (or no longer) retweeted is plain success: X cannot tell the two apart.
+    """
+
+    action: XAction
+    post_id: str
+    already_gone: bool = False
+    note: str = ""
+
+
+def outcome_from_response(
+    response: httpx.Response, *, action: XAction, post_id: str, now: datetime
+) -> UndoOutcome:
+    """Map one X answer to an outcome, or raise the matching XApiError. Pure: no I/O, no clock."""
+    status = response.status_code
+    body = _json_object(response)
+    problems = _problems(body)
+    where = f"{action} {post_id}: HTTP {status}"
+    if status in (401, 403):
+        raise XAuthError(f"{where} {_describe(problems)}", status=status)
+    if status == 429:
+        reset_at = _rate_limit_reset(response.headers, now)
+        wait = max(1.0, (reset_at - now).total_seconds())
+        raise XRateLimitedError(
+            f"{where}, reset at {reset_at.isoformat()}", reset_at=reset_at, retry_after_seconds=wait
+        )
+    if status >= 500:
+        raise XUnavailableError(f"{where} {_describe(problems)}", status=status)
+    data = body.get("data") if body else None
+    if 200 <= status < 300 and isinstance(data, dict):
+        key, expected = _EXPECTED_DATA[action]
+        if data.get(key) is expected:
+            return UndoOutcome(action=action, post_id=post_id)
+        raise XUnexpectedResponseError(f"{where} but data.{key} is {data.get(key)!r}", status=status)
+    if status == 404 or any(_is_not_found(problem) for problem in problems):
+        return UndoOutcome(action=action, post_id=post_id, already_gone=True, note=_describe(problems))
+    if 200 <= status < 300:
+        raise XUnexpectedResponseError(f"{where} without data {_describe(problems)}", status=status)
+    raise XRequestRejectedError(f"{where} {_describe(problems)}", status=status)
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _problems(body: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """X's problems: an `errors` array (partial errors), or the body itself (a top-level problem)."""
+    if not body:
+        return []
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        return [error for error in errors if isinstance(error, dict)]
+    if "title" in body or "type" in body:
+        return [body]
+    return []
+
+
+def _is_not_found(problem: dict[str, Any]) -> bool:
+    return (
+        str(problem.get("type", "")).endswith(_NOT_FOUND_PROBLEM) or problem.get("title") == _NOT_FOUND_TITLE
+    )
+
+
+def _describe(problems: list[dict[str, Any]]) -> str:
+    if not problems:
+        return ""
+    first = problems[0]
+    words = " - ".join(
+        str(part) for part in (first.get("title"), first.get("detail") or first.get("message")) if part
+    )
+    return words[:_MAX_NOTE_CHARS]
+
+
+def _rate_limit_reset(headers: httpx.Headers, now: datetime) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(headers["x-rate-limit-reset"]), UTC)
+    except (KeyError, ValueError, OverflowError, OSError):
+        return now + DEFAULT_RATE_LIMIT_WAIT
+
+
+def _numeric_id(value: str, name: str) -> str:
+    if not _POST_ID.fullmatch(value):
+        raise ValueError(f"{name} must be a numeric X id, got {value[:40]!r}")
+    return value
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class XClient:
+    """Talks to X for one account. The httpx.Client is passed in (its transport is swappable),
+    the base URL is configurable (a stand-in locally), and every call has an explicit timeout."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        credentials: XCredentials,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._http = http
+        self._auth = credentials.http_auth()
+        self._base_url = str(require_https_or_loopback(base_url, name="X API base URL")).rstrip("/")
+        self._timeout = timeout
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"XClient(base_url={self._base_url!r})"
+
+    def unretweet(self, account_id: str, source_post_id: str) -> UndoOutcome:
+        """Undo the account's retweet of `source_post_id`, the ORIGINAL post (not the retweet's id)."""
+        path = (
+            f"/2/users/{_numeric_id(account_id, 'account_id')}"
+            f"/retweets/{_numeric_id(source_post_id, 'source_post_id')}"
+        )
+        return self._call("unretweet", "DELETE", path, source_post_id)
+
+    def delete_post(self, post_id: str) -> UndoOutcome:
+        """Delete a post the account wrote: how a quote of a bad post is undone."""
+        return self._call("delete_post", "DELETE", f"/2/tweets/{_numeric_id(post_id, 'post_id')}", post_id)
+
+    def retweet(self, account_id: str, post_id: str) -> UndoOutcome:
+        """Retweet `post_id` as the account again: restores a repost undone by a false positive."""
+        path = f"/2/users/{_numeric_id(account_id, 'account_id')}/retweets"
+        return self._call("retweet", "POST", path, _numeric_id(post_id, "post_id"), {"tweet_id": post_id})
+
+    def _call(
+        self, action: XAction, method: str, path: str, post_id: str, json_body: dict[str, str] | None = None
+    ) -> UndoOutcome:
+        try:
+            response = self._http.request(
+                method,
+                self._base_url + path,
+                json=json_body,
+                headers={"Accept": "application/json"},
+                auth=self._auth,
+                timeout=self._timeout,
+            )
+        except httpx.TransportError as exc:
+            raise XUnavailableError(f"{action} {post_id}: {type(exc).__name__}") from exc
+        return outcome_from_response(response, action=action, post_id=post_id, now=self._clock())

@@ -1,0 +1,376 @@
+"""Incident cards for Teams and their delivery: every card must pass the official Adaptive Card 1.4
+schema and Teams' own rules (checked by the Teams stand-in), stay small, and never carry secrets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from takedown.incidents.model import Incident, IncidentStatus, MatchedRule
+from takedown.settings import ConfigurationError
+from takedown.teams import (
+    MAX_BODY_BYTES,
+    TeamsDelivery,
+    TeamsNotifier,
+    TeamsRejectedError,
+    TeamsUnavailableError,
+    build_incident_card,
+    encode_body,
+)
+from takedown_cli.standins import TeamsStandIn
+from takedown_cli.standins.teams_standin import adaptive_card_validator, rejection_reason
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+REVIEW_URL = "https://takedown.example.org/incidents/1072250532645998596-1349969223154606081"
+WEBHOOK_SIG = "sigDoNotLog0123456789abcdef"
+WEBHOOK_URL = (
+    "https://default1234.56.environment.api.powerplatform.com:443/powerautomate/automations/direct/"
+    f"workflows/0a1b/triggers/manual/paths/invoke?api-version=1&sig={WEBHOOK_SIG}"
+)
+ADULT_EXCERPT = "explicit adult words that must not be shown in full"
+
+
+def make_incident(**overrides: Any) -> Incident:
+    values: dict[str, Any] = {
+        "incident_id": "1072250532645998596-1349969223154606081",
+        "account_id": "1072250532645998596",
+        "account_handle": "TweepyDev",
+        "repost_id": "1349969223154606081",
+        "kind": "retweet",
+        "source_post_id": "266367358078169089",
+        "source_post_url": "https://x.com/Twitter/status/266367358078169089",
+        "source_author_id": "783214",
+        "source_author_handle": "Twitter",
+        "category": "illegal_stream",
+        "score": 0.97,
+        "matches": [
+            MatchedRule(rule="stream-domain", version="2026.11.1", evidence="crackstreams.example"),
+            MatchedRule(rule="ppv-fight-words", version="3", evidence="watch joshua v takam live free"),
+        ],
+        "text_excerpt": "LIVE NOW: Joshua v Takam free stream",
+        "urls": ["https://crackstreams.example/live/joshua"],
+        "status": IncidentStatus.UNDONE,
+        "received_at": NOW,
+        "detected_at": NOW + timedelta(milliseconds=300),
+        "undone_at": NOW + timedelta(milliseconds=900),
+        "time_to_takedown_ms": 1400,
+    }
+    values.update(overrides)
+    return Incident(**values)
+
+
+def card_of(body: dict[str, Any]) -> dict[str, Any]:
+    (attachment,) = body["attachments"]
+    return attachment["content"]
+
+
+def nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a card, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from nodes(value)
+
+
+@pytest.fixture
+def teams() -> Iterator[TeamsStandIn]:
+    with TeamsStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client() as client:
+        yield client
+
+
+def mock_notifier(handler: Callable[[httpx.Request], httpx.Response]) -> TeamsNotifier:
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return TeamsNotifier(http, WEBHOOK_URL, clock=lambda: NOW)
+
+
+# --- the card ---
+
+
+@pytest.mark.parametrize("status", list(IncidentStatus))
+@pytest.mark.parametrize("category", ["illegal_stream", "adult"])
+def test_every_card_passes_the_adaptive_card_14_schema_and_teams_rules(
+    status: IncidentStatus, category: str
+) -> None:
+    body = build_incident_card(
+        make_incident(status=status, category=category, last_error="HTTP 401"), REVIEW_URL
+    )
+    assert body["type"] == "message"
+    assert body["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert body["attachments"][0]["contentUrl"] is None
+    card = card_of(body)
+    assert list(adaptive_card_validator().iter_errors(card)) == []
+    assert card["version"] == "1.4"
+    assert rejection_reason(encode_body(body)) is None
+
+
+def test_card_shows_what_was_taken_down_and_why() -> None:
+    body = build_incident_card(make_incident(), REVIEW_URL)
+    text = json.dumps(body)
+    facts = {fact["title"]: fact["value"] for node in nodes(body) for fact in node.get("facts", [])}
+    assert facts["Category"].startswith("Illegal live stream")
+    assert facts["Account"] == "@TweepyDev (1072250532645998596)"
+    assert facts["Original author"] == "@Twitter (783214)"
+    assert facts["Status"] == "undone"
+    assert facts["Time to takedown"] == "1.4 s"
+    for rule in ("stream-domain v2026.11.1", "ppv-fight-words v3", "crackstreams.example", "joshua v takam"):
+        assert rule in text
+
+
+def test_buttons_are_open_url_only_and_review_link_is_optional() -> None:
+    with_review = card_of(build_incident_card(make_incident(), REVIEW_URL))["actions"]
+    without_review = card_of(build_incident_card(make_incident(), None))["actions"]
+    assert {action["type"] for action in with_review + without_review} == {"Action.OpenUrl"}
+    assert [action["url"] for action in with_review] == [
+        "https://x.com/Twitter/status/266367358078169089",
+        REVIEW_URL,
+    ]
+    assert [action["url"] for action in without_review] == ["https://x.com/Twitter/status/266367358078169089"]
+
+
+def test_huge_evidence_still_fits_under_28_kb() -> None:
+    incident = make_incident(
+        matches=[MatchedRule(rule=f"rule-{n}", version="1", evidence="x" * 5000) for n in range(3000)],
+        urls=[f"https://stream{n}.example/{'p' * 500}" for n in range(800)],
+        text_excerpt="y" * 50_000,
+        last_error="e" * 10_000,
+        status=IncidentStatus.UNDO_FAILED,
+    )
+    body = build_incident_card(incident, REVIEW_URL)
+    assert len(encode_body(body)) <= MAX_BODY_BYTES < 28 * 1024
+    assert rejection_reason(encode_body(body)) is None
+    assert "more matched rules" in json.dumps(body)
+
+
+def test_multibyte_evidence_is_measured_in_bytes() -> None:
+    incident = make_incident(
+        matches=[MatchedRule(rule=f"r{n}", version="1", evidence="🔴" * 300) for n in range(400)],
+        text_excerpt="🔴" * 2000,
+    )
+    assert len(encode_body(build_incident_card(incident, None))) <= MAX_BODY_BYTES
+
+
+def test_adult_text_is_masked() -> None:
+    incident = make_incident(
+        category="adult",
+        matches=[MatchedRule(rule="adult-words", version="5", evidence=ADULT_EXCERPT)],
+        text_excerpt=ADULT_EXCERPT,
+        urls=["https://explicit-site.example/video"],
+    )
+    text = json.dumps(build_incident_card(incident, REVIEW_URL), ensure_ascii=False)
+    assert "explicit adult" not in text
+    assert "explicit-site" not in text
+    assert f"exp… ({len(ADULT_EXCERPT)} chars, masked)" in text
+    assert "link to exp… (21 chars, masked)" in text  # the host explicit-site.example, masked
+    assert "adult-words v5" in text
+
+
+def test_text_from_x_is_never_rendered_as_markdown() -> None:
+    injected = "[Reset your password](https://phish.example/login) **now**"
+    body = build_incident_card(
+        make_incident(text_excerpt=injected, matches=[MatchedRule(rule="r", version="1", evidence=injected)]),
+        None,
+    )
+    holders = [node["type"] for node in nodes(body) if injected in node.values()]
+    assert holders == ["TextRun", "TextRun"]
+
+
+def test_card_has_no_secret_and_no_webhook_url(teams: TeamsStandIn, http: httpx.Client) -> None:
+    body = build_incident_card(
+        make_incident(last_error="XAuthError", status=IncidentStatus.UNDO_FAILED), None
+    )
+    TeamsNotifier(http, teams.webhook_url).send(body)
+    served = http.get(f"{teams.url}/_standin/cards").text
+    assert "sig=" not in served and "sig=" not in json.dumps(body)
+    assert teams.webhook_url.split("sig=")[1] not in served
+
+
+# --- delivery ---
+
+
+def test_card_is_accepted_202_and_recorded(teams: TeamsStandIn, http: httpx.Client) -> None:
+    body = build_incident_card(make_incident(), REVIEW_URL)
+    delivery = TeamsNotifier(http, teams.webhook_url).send(body)
+    assert delivery == TeamsDelivery(status=202, body_bytes=len(encode_body(body)))
+    assert teams.cards == [card_of(body)]
+    assert http.get(f"{teams.url}/_standin/cards").json() == [card_of(body)]
+
+
+def test_200_is_accepted_too() -> None:
+    notifier = mock_notifier(lambda request: httpx.Response(200))
+    assert notifier.send(build_incident_card(make_incident(), None)).status == 200
+
+
+def test_429_is_transient_with_retry_after(teams: TeamsStandIn, http: httpx.Client) -> None:
+    teams.fail_next(status=429, retry_after=3)
+    notifier = TeamsNotifier(http, teams.webhook_url)
+    with pytest.raises(TeamsUnavailableError) as raised:
+        notifier.send(build_incident_card(make_incident(), None))
+    assert (raised.value.status, raised.value.retry_after, raised.value.retryable) == (429, 3.0, True)
+    assert notifier.send(build_incident_card(make_incident(), None)).status == 202
+
+
+def test_server_errors_are_transient_until_they_pass(teams: TeamsStandIn, http: httpx.Client) -> None:
+    teams.fail_next(status=503, times=2)
+    notifier = TeamsNotifier(http, teams.webhook_url)
+    body = build_incident_card(make_incident(), None)
+    for _ in range(2):
+        with pytest.raises(TeamsUnavailableError) as raised:
+            notifier.send(body)
+        assert raised.value.retry_after is None
+    assert notifier.send(body).status == 202
+    assert len(teams.cards) == 1
+
+
+def test_retry_after_as_http_date() -> None:
+    later = "Tue, 24 Nov 2026 12:00:30 GMT"
+    notifier = mock_notifier(lambda request: httpx.Response(503, headers={"Retry-After": later}))
+    with pytest.raises(TeamsUnavailableError) as raised:
+        notifier.send(build_incident_card(make_incident(), None))
+    assert raised.value.retry_after == 30.0
+
+
+@pytest.mark.parametrize("failure", [httpx.ReadTimeout("slow"), httpx.ConnectError("refused")])
+def test_timeouts_and_connection_failures_are_transient_and_hide_the_url(
+    failure: httpx.TransportError,
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    with pytest.raises(TeamsUnavailableError) as raised:
+        mock_notifier(handler).send(build_incident_card(make_incident(), None))
+    assert WEBHOOK_SIG not in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_wrong_signature_is_rejected_without_showing_it(teams: TeamsStandIn, http: httpx.Client) -> None:
+    wrong = teams.webhook_url.replace("sig=", "sig=x")
+    notifier = TeamsNotifier(http, wrong)
+    with pytest.raises(TeamsRejectedError) as raised:
+        notifier.send(build_incident_card(make_incident(), None))
+    assert raised.value.status == 401
+    assert "sig" not in f"{raised.value} {notifier!r}"
+    assert teams.cards == []
+
+
+def test_oversized_body_is_refused_before_sending() -> None:
+    sent: list[httpx.Request] = []
+    notifier = mock_notifier(lambda request: sent.append(request) or httpx.Response(202))
+    huge = {"type": "message", "attachments": [{"padding": "z" * 40_000}]}
+    with pytest.raises(TeamsRejectedError, match="over"):
+        notifier.send(huge)
+    assert sent == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://prod-01.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?sig=s",
+        WEBHOOK_URL,
+        "http://127.0.0.1:8080/hook",
+        "http://localhost:8080/hook",
+    ],
+)
+def test_webhook_hosts_are_not_pinned(url: str, http: httpx.Client) -> None:
+    assert "sig" not in repr(TeamsNotifier(http, url))
+
+
+@pytest.mark.parametrize(
+    "url", ["http://prod-01.westeurope.logic.azure.com/workflows/abc?sig=s", "ftp://h/x"]
+)
+def test_webhook_must_be_https_off_loopback(url: str, http: httpx.Client) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        TeamsNotifier(http, url)
+    assert "sig" not in str(raised.value)
+
+
+# --- the stand-in's own checks ---
+
+
+def post_raw(teams: TeamsStandIn, http: httpx.Client, body: object) -> httpx.Response:
+    return http.post(teams.webhook_url, json=body)
+
+
+def with_card(card: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+        ],
+    }
+
+
+def test_standin_rejects_action_submit(teams: TeamsStandIn, http: httpx.Client) -> None:
+    card = card_of(build_incident_card(make_incident(), None))
+    card["actions"].append({"type": "Action.Submit", "title": "Confirm", "data": {"ok": True}})
+    answer = post_raw(teams, http, with_card(card))
+    assert answer.status_code == 400
+    assert "Action.Submit" in answer.json()["error"]["message"]
+    with pytest.raises(TeamsRejectedError) as raised:
+        TeamsNotifier(http, teams.webhook_url).send(with_card(card))
+    assert raised.value.status == 400
+    assert teams.cards == []
+
+
+def test_standin_rejects_nested_non_openurl_actions(teams: TeamsStandIn, http: httpx.Client) -> None:
+    card = card_of(build_incident_card(make_incident(), None))
+    card["body"].append(
+        {"type": "ActionSet", "actions": [{"type": "Action.ToggleVisibility", "targetElements": []}]}
+    )
+    assert "Action.ToggleVisibility" in post_raw(teams, http, with_card(card)).json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda card: card["body"].append({"type": "TextBlock"}), "schema"),
+        (lambda card: card["body"].append({"type": "Marquee", "text": "hi"}), "schema"),
+        (lambda card: card.update(msteams={"width": "Full"}), "schema"),
+        (lambda card: card.update(version="1.5"), "version"),
+    ],
+    ids=["textblock-without-text", "unknown-element", "unknown-property", "version-1.5"],
+)
+def test_standin_rejects_invalid_cards(
+    teams: TeamsStandIn, http: httpx.Client, mutate: Callable[[dict[str, Any]], None], reason: str
+) -> None:
+    card = card_of(build_incident_card(make_incident(), None))
+    mutate(card)
+    answer = post_raw(teams, http, with_card(card))
+    assert answer.status_code == 400
+    assert reason in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"attachments": []},
+        {"type": "message", "attachments": []},
+        {"type": "message", "attachments": [{"contentType": "application/json", "content": {}}]},
+        ["not", "an", "object"],
+    ],
+)
+def test_standin_rejects_bodies_that_are_not_card_messages(
+    teams: TeamsStandIn, http: httpx.Client, body: object
+) -> None:
+    assert post_raw(teams, http, body).status_code == 400
+
+
+def test_standin_rejects_28_kb_and_more(teams: TeamsStandIn, http: httpx.Client) -> None:
+    card = card_of(build_incident_card(make_incident(), None))
+    card["body"].append({"type": "TextBlock", "text": "p" * (28 * 1024)})
+    answer = post_raw(teams, http, with_card(card))
+    assert answer.status_code == 400
+    assert "28 KB" in answer.json()["error"]["message"]
