@@ -3,7 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # The Lambda runtime is python3.13: the virtual environments are built on it so local runs match.
-PYTHON313 ?= $(shell command -v python3.13 2>/dev/null || PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null)
+# The first python3.13 that really runs (a pyenv shim may exist without the version active).
+PYTHON313 ?= $(shell for p in "$$(PYENV_VERSION=$$(pyenv versions --bare 2>/dev/null | grep '^3\.13' | tail -1) \
+	pyenv which python3.13 2>/dev/null)" "$$(command -v python3.13)"; do \
+	[ -n "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && echo "$$p" && break; done)
 VENV := .venv
 TOOLS := .tools
 CHECKOV := .checkov
