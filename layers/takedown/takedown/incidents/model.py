@@ -75,8 +75,10 @@ class Incident(BaseModel):
     history: list[StatusChange] = Field(default_factory=list)
     undo_attempts: int = 0
     last_error: str | None = None
+    last_error_permanent: bool = False  # X refused (401/403): retrying cannot help
     notification: NotificationStatus = NotificationStatus.PENDING
     notify_attempts: int = 0
+    last_notify_error: str | None = None
 
     posted_at: datetime | None = None  # X's created_at of the repost
     received_at: datetime  # our webhook received it

@@ -1,0 +1,105 @@
+"""Per-account policy and global settings, kept in the accounts table: changed without a deploy.
+
+The one decision that matters, whether to undo, is a tiny pure function (`decide_action`) over the
+verdict, the account's policy and the global settings, tested without AWS.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from pydantic import BaseModel, ConfigDict, Field
+
+GLOBAL_SETTINGS_ID = "_global"
+DEFAULT_MAX_AGE_SECONDS = 60
+
+Mode = Literal["enforce", "monitor"]
+Action = Literal["undo", "monitor", "ignore"]
+
+_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
+
+
+class AccountPolicy(BaseModel):
+    """How Takedown treats one subscribed account. An account nobody configured is only monitored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account_id: str
+    handle: str | None = None
+    mode: Mode = "monitor"
+    trusted_author_ids: frozenset[str] = Field(default_factory=frozenset)
+    trusted_domains: frozenset[str] = Field(default_factory=frozenset)
+    credentials_secret: str | None = None  # overrides <prefix><account id>
+
+
+class GlobalSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kill_switch: bool = False  # on: nothing is undone anywhere; incidents are recorded and reported
+    trusted_domains: frozenset[str] = Field(default_factory=frozenset)
+
+
+def decide_action(verdict_is_bad: bool, policy: AccountPolicy, settings: GlobalSettings) -> Action:
+    if not verdict_is_bad:
+        return "ignore"
+    if settings.kill_switch or policy.mode != "enforce":
+        return "monitor"
+    return "undo"
+
+
+@dataclass
+class _Cached:
+    value: Any
+    read_at: float
+
+
+@dataclass
+class PolicyStore:
+    """Reads policies through a low-level DynamoDB client, reusing each for `max_age_seconds`."""
+
+    dynamodb: Any
+    table_name: str
+    max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    _cache: dict[str, _Cached] = field(default_factory=dict, init=False, repr=False)
+
+    def policy_for(self, account_id: str) -> AccountPolicy:
+        item = self._read(account_id)
+        return AccountPolicy.model_validate(item) if item else AccountPolicy(account_id=account_id)
+
+    def settings(self) -> GlobalSettings:
+        item = self._read(GLOBAL_SETTINGS_ID)
+        return GlobalSettings.model_validate(item) if item else GlobalSettings()
+
+    def put_policy(self, policy: AccountPolicy) -> None:
+        self._write(policy.account_id, policy.model_dump(mode="json"))
+
+    def set_kill_switch(self, on: bool) -> None:
+        self._write(
+            GLOBAL_SETTINGS_ID, self.settings().model_copy(update={"kill_switch": on}).model_dump(mode="json")
+        )
+
+    def _read(self, account_id: str) -> dict[str, Any] | None:
+        cached = self._cache.get(account_id)
+        now = self.clock()
+        if cached is not None and now - cached.read_at < self.max_age_seconds:
+            return cached.value
+        item = self.dynamodb.get_item(TableName=self.table_name, Key={"account_id": {"S": account_id}}).get(
+            "Item"
+        )
+        value = {k: _deserializer.deserialize(v) for k, v in item.items()} if item else None
+        self._cache[account_id] = _Cached(value, now)
+        return value
+
+    def _write(self, account_id: str, data: dict[str, Any]) -> None:
+        item = {
+            k: _serializer.serialize(v)
+            for k, v in {**data, "account_id": account_id}.items()
+            if v not in (None, [])
+        }
+        self.dynamodb.put_item(TableName=self.table_name, Item=item)
+        self._cache.pop(account_id, None)
