@@ -19,9 +19,5 @@ def context() -> dict:
 
 def emit(figure: str, value: float, unit: str, **details: object) -> None:
     """Print one figure as a JSON line."""
-    print(
-        json.dumps(
-            {"figure": figure, "value": round(value, 3), "unit": unit, **details, "context": context()}
-        )
-    )
+    print(json.dumps({"figure": figure, "value": round(value, 3), "unit": unit, **details, "context": context()}))
     sys.stdout.flush()

@@ -1,4 +1,4 @@
-"""Webhook figures: cold import of the handler in a fresh interpreter, and warm per-request time.
+"""Webhook figures: warm per-request time of the whole handler.
 
 Warm time is the whole handler (Powertools resolver, logging, metrics, HMAC, envelope reading,
 enqueueing) on moto's in-process Secrets Manager and SQS, for a typical signed retweet delivery.
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,21 +17,7 @@ sys.path[:0] = [str(ROOT)]
 
 from bench.context import emit  # noqa: E402
 
-COLD_RUNS = 7
 WARM_REQUESTS = 2000
-
-
-def cold_import_ms(function: str) -> list[float]:
-    code = (
-        "import sys, time; t = time.perf_counter(); "
-        f"sys.path.insert(0, {str(ROOT / 'functions' / function)!r}); import app; "
-        "print((time.perf_counter() - t) * 1000)"
-    )
-    runs = []
-    for _ in range(COLD_RUNS):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-        runs.append(float(out.stdout.strip()))
-    return runs
 
 
 class _InMemoryQueue:
@@ -94,8 +78,6 @@ def warm_request_us(in_memory_queue: bool) -> list[float]:
 
 
 def main() -> None:
-    cold = cold_import_ms("webhook")
-    emit("webhook_cold_import_median", statistics.median(cold), "ms", runs=COLD_RUNS)
     for in_memory, label in ((True, "in_memory_queue"), (False, "moto_sqs")):
         warm = sorted(warm_request_us(in_memory))
         for q in (50, 99):

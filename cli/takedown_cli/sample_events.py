@@ -78,9 +78,7 @@ def expected_crc_response() -> dict:
 
 def main() -> None:
     for name, event in build_events().items():
-        (EVENTS_DIR / name).write_text(
-            json.dumps(event, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        (EVENTS_DIR / name).write_text(json.dumps(event, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote events/{name}")
 
 

@@ -28,9 +28,7 @@ def _incident(repost_id: str = "200", account_id: str = "100", at: datetime = T0
         source_post_url="https://x.com/streamer/status/300",
         category="illegal_stream",
         score=0.93,
-        matches=[
-            MatchedRule(rule="stream.domain.crackstreams", version="abc123", evidence="crackstreams.biz")
-        ],
+        matches=[MatchedRule(rule="stream.domain.crackstreams", version="abc123", evidence="crackstreams.biz")],
         received_at=at,
         detected_at=at,
     )
@@ -63,9 +61,7 @@ def test_create_is_once_per_business_key(store: IncidentStore) -> None:
 
 def test_concurrent_creates_make_exactly_one(store: IncidentStore) -> None:
     results: list[bool] = []
-    threads = [
-        threading.Thread(target=lambda: results.append(store.create(_incident())[1])) for _ in range(8)
-    ]
+    threads = [threading.Thread(target=lambda: results.append(store.create(_incident())[1])) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -89,9 +85,7 @@ def test_the_lifecycle_of_a_false_positive(store: IncidentStore) -> None:
     )
     notified = store.record_notified(incident.incident_id, T0 + timedelta(seconds=3))
     assert notified.notification is NotificationStatus.SENT
-    resolved = store.resolve(
-        incident.incident_id, Resolution.FALSE_POSITIVE, "ops@example", T0 + timedelta(hours=1)
-    )
+    resolved = store.resolve(incident.incident_id, Resolution.FALSE_POSITIVE, "ops@example", T0 + timedelta(hours=1))
     restored = store.record_restored(incident.incident_id, T0 + timedelta(hours=1, seconds=5))
     assert resolved.resolution is Resolution.FALSE_POSITIVE
     assert [c.status for c in restored.history] == [
@@ -103,10 +97,7 @@ def test_undo_failed_then_a_later_retry_succeeds(store: IncidentStore) -> None:
     incident, _ = store.create(_incident())
     failed = store.record_undo_failed(incident.incident_id, T0, "X unavailable: 503", permanent=False)
     assert (failed.status, failed.last_error_permanent) == (IncidentStatus.UNDO_FAILED, False)
-    assert (
-        store.record_undone(incident.incident_id, T0 + timedelta(minutes=5), 300_000).status
-        is IncidentStatus.UNDONE
-    )
+    assert store.record_undone(incident.incident_id, T0 + timedelta(minutes=5), 300_000).status is IncidentStatus.UNDONE
 
 
 @pytest.mark.parametrize(
@@ -172,9 +163,7 @@ def test_the_stream_shows_inserts_and_modifications(
     streams = local_client("dynamodbstreams", dynamodb_local_url)
     arn = dynamodb.describe_table(TableName=tables["IncidentsTable"])["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-    )
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
     records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
     assert records[1]["dynamodb"]["OldImage"]["status"] == {"S": "detected"}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
 import pytest
-import yaml
 
+from takedown_cli.local.tables import template_resources
 from takedown_cli.sample_events import SAMPLE_CONSUMER_SECRET, expected_crc_response
 from tests.conftest import EVENTS, ROOT
 from tests.packaging.conftest import invoke_built
@@ -16,15 +18,8 @@ from tests.packaging.conftest import invoke_built
 pytestmark = [pytest.mark.packaging, pytest.mark.xdist_group("sam")]
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation YAML, keeping intrinsic tags (!Ref, !Sub...) as plain values."""
-
-
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
 def _template_functions() -> set[str]:
-    resources = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)["Resources"]  # noqa: S506
+    resources = template_resources(ROOT / "template.yaml")
     return {name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
 
 
@@ -37,6 +32,16 @@ def test_every_function_and_the_layer_are_built(sam_build: Path) -> None:
     assert not (layer / "takedown_cli").exists(), "the CLI and stand-ins stay out of the Lambda layer"
 
 
+@pytest.mark.parametrize("function", sorted(_template_functions()))
+def test_every_built_handler_imports_with_only_its_layer(sam_build: Path, function: str) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", "import sys; sys.path[:0] = sys.argv[1:3]; import app",
+         str(sam_build / function), str(sam_build / "TakedownLayer" / "python")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+
 @pytest.fixture(scope="module")
 def webhook_env(moto_endpoint: str) -> dict[str, str]:
     aws = {
@@ -45,16 +50,12 @@ def webhook_env(moto_endpoint: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "eu-west-2",
     }
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-2"
-    )
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-2")
     secrets = session.client("secretsmanager", endpoint_url=moto_endpoint)
     name = "packaging/x-consumer"
     secrets.create_secret(Name=name, SecretString=json.dumps({"consumer_secret": SAMPLE_CONSUMER_SECRET}))
     sqs = session.client("sqs", endpoint_url=moto_endpoint)
-    queue_url = sqs.create_queue(QueueName="packaging-inspect.fifo", Attributes={"FifoQueue": "true"})[
-        "QueueUrl"
-    ]
+    queue_url = sqs.create_queue(QueueName="packaging-inspect.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     return {
         **aws,
         "X_CONSUMER_SECRET_ID": name,

@@ -18,9 +18,7 @@ def _fixture(name: str) -> bytes:
 
 
 def test_subscribed_accounts_own_retweet_is_a_candidate() -> None:
-    delivery = read_delivery(
-        _fixture("CONSTRUCTED_aaa_tweet_create_events_retweet_by_subscribed_user.json"), NOW
-    )
+    delivery = read_delivery(_fixture("CONSTRUCTED_aaa_tweet_create_events_retweet_by_subscribed_user.json"), NOW)
     (post,) = delivery.posts
     assert delivery.api == "account_activity"
     assert (post.kind, post.is_candidate) == ("retweet", True)

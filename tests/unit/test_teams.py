@@ -102,12 +102,8 @@ def mock_notifier(handler: Callable[[httpx.Request], httpx.Response]) -> TeamsNo
 
 @pytest.mark.parametrize("status", list(IncidentStatus))
 @pytest.mark.parametrize("category", ["illegal_stream", "adult"])
-def test_every_card_passes_the_adaptive_card_14_schema_and_teams_rules(
-    status: IncidentStatus, category: str
-) -> None:
-    body = build_incident_card(
-        make_incident(status=status, category=category, last_error="HTTP 401"), REVIEW_URL
-    )
+def test_every_card_passes_the_adaptive_card_14_schema_and_teams_rules(status: IncidentStatus, category: str) -> None:
+    body = build_incident_card(make_incident(status=status, category=category, last_error="HTTP 401"), REVIEW_URL)
     assert body["type"] == "message"
     assert body["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert body["attachments"][0]["contentUrl"] is None
@@ -189,9 +185,7 @@ def test_text_from_x_is_never_rendered_as_markdown() -> None:
 
 
 def test_card_has_no_secret_and_no_webhook_url(teams: TeamsStandIn, http: httpx.Client) -> None:
-    body = build_incident_card(
-        make_incident(last_error="XAuthError", status=IncidentStatus.UNDO_FAILED), None
-    )
+    body = build_incident_card(make_incident(last_error="XAuthError", status=IncidentStatus.UNDO_FAILED), None)
     TeamsNotifier(http, teams.webhook_url).send(body)
     served = http.get(f"{teams.url}/_standin/cards").text
     assert "sig=" not in served and "sig=" not in json.dumps(body)
@@ -288,9 +282,7 @@ def test_webhook_hosts_are_not_pinned(url: str, http: httpx.Client) -> None:
     assert "sig" not in repr(TeamsNotifier(http, url))
 
 
-@pytest.mark.parametrize(
-    "url", ["http://prod-01.westeurope.logic.azure.com/workflows/abc?sig=s", "ftp://h/x"]
-)
+@pytest.mark.parametrize("url", ["http://prod-01.westeurope.logic.azure.com/workflows/abc?sig=s", "ftp://h/x"])
 def test_webhook_must_be_https_off_loopback(url: str, http: httpx.Client) -> None:
     with pytest.raises(ConfigurationError) as raised:
         TeamsNotifier(http, url)
@@ -327,9 +319,7 @@ def test_standin_rejects_action_submit(teams: TeamsStandIn, http: httpx.Client) 
 
 def test_standin_rejects_nested_non_openurl_actions(teams: TeamsStandIn, http: httpx.Client) -> None:
     card = card_of(build_incident_card(make_incident(), None))
-    card["body"].append(
-        {"type": "ActionSet", "actions": [{"type": "Action.ToggleVisibility", "targetElements": []}]}
-    )
+    card["body"].append({"type": "ActionSet", "actions": [{"type": "Action.ToggleVisibility", "targetElements": []}]})
     assert "Action.ToggleVisibility" in post_raw(teams, http, with_card(card)).json()["error"]["message"]
 
 

@@ -66,9 +66,7 @@ def response(status: int, body: object = None, headers: dict[str, str] | None = 
     return httpx.Response(status, json=body, headers=headers)
 
 
-def mock_client(
-    handler: Callable[[httpx.Request], httpx.Response], credentials: XCredentials | None = None
-) -> XClient:
+def mock_client(handler: Callable[[httpx.Request], httpx.Response], credentials: XCredentials | None = None) -> XClient:
     http = httpx.Client(transport=httpx.MockTransport(handler))
     return XClient(http, credentials or oauth1_credentials(), clock=lambda: NOW)
 
@@ -361,9 +359,7 @@ def test_restore_retweets_the_original_again(x: XStandIn, client: XClient) -> No
     ],
     ids=["wrong-consumer-secret", "wrong-token-secret", "unknown-token"],
 )
-def test_wrong_credentials_are_rejected_401(
-    x: XStandIn, http: httpx.Client, overrides: dict[str, str]
-) -> None:
+def test_wrong_credentials_are_rejected_401(x: XStandIn, http: httpx.Client, overrides: dict[str, str]) -> None:
     x.seed_retweet(ACCOUNT_ID, ORIGINAL_ID)
     client = XClient(http, oauth1_credentials(**overrides), base_url=x.url, timeout=FAST)
     with pytest.raises(XAuthError) as raised:

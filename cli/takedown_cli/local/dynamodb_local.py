@@ -81,11 +81,7 @@ class DynamoDBLocal:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
-                error = (
-                    self._process.stderr.read().decode(errors="replace")[-500:]
-                    if self._process.stderr
-                    else ""
-                )
+                error = self._process.stderr.read().decode(errors="replace")[-500:] if self._process.stderr else ""
                 raise DynamoDBLocalError(f"DynamoDB Local exited: {error}")
             try:
                 client.list_tables()

@@ -57,9 +57,7 @@ def create_tables(dynamodb: Any, template: Path, prefix: str) -> dict[str, str]:
     for logical_id, definition in table_definitions_from_template(template).items():
         name = f"{prefix}{logical_id}"
         dynamodb.create_table(TableName=name, **definition)
-        dynamodb.get_waiter("table_exists").wait(
-            TableName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100}
-        )
+        dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
         names[logical_id] = name
     return names
 

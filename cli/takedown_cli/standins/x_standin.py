@@ -381,9 +381,7 @@ def _not_found(post_id: str) -> dict[str, Any]:
 
 def _invalid_request(parameter: str, value: str) -> dict[str, Any]:
     return {
-        "errors": [
-            {"parameters": {parameter: [value]}, "message": f"The `{parameter}` value [{value}] is not valid"}
-        ],
+        "errors": [{"parameters": {parameter: [value]}, "message": f"The `{parameter}` value [{value}] is not valid"}],
         "title": "Invalid Request",
         "detail": "One or more parameters to your request was invalid.",
         "type": "https://api.x.com/2/problems/invalid-request",

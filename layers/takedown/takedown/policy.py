@@ -79,27 +79,21 @@ class PolicyStore:
         self._write(policy.account_id, policy.model_dump(mode="json"))
 
     def set_kill_switch(self, on: bool) -> None:
-        self._write(
-            GLOBAL_SETTINGS_ID, self.settings().model_copy(update={"kill_switch": on}).model_dump(mode="json")
-        )
+        self._write(GLOBAL_SETTINGS_ID, self.settings().model_copy(update={"kill_switch": on}).model_dump(mode="json"))
 
     def _read(self, account_id: str) -> dict[str, Any] | None:
         cached = self._cache.get(account_id)
         now = self.clock()
         if cached is not None and now - cached.read_at < self.max_age_seconds:
             return cached.value
-        item = self.dynamodb.get_item(TableName=self.table_name, Key={"account_id": {"S": account_id}}).get(
-            "Item"
-        )
+        item = self.dynamodb.get_item(TableName=self.table_name, Key={"account_id": {"S": account_id}}).get("Item")
         value = {k: _deserializer.deserialize(v) for k, v in item.items()} if item else None
         self._cache[account_id] = _Cached(value, now)
         return value
 
     def _write(self, account_id: str, data: dict[str, Any]) -> None:
         item = {
-            k: _serializer.serialize(v)
-            for k, v in {**data, "account_id": account_id}.items()
-            if v not in (None, [])
+            k: _serializer.serialize(v) for k, v in {**data, "account_id": account_id}.items() if v not in (None, [])
         }
         self.dynamodb.put_item(TableName=self.table_name, Item=item)
         self._cache.pop(account_id, None)

@@ -49,6 +49,7 @@ class InspectSettings:
     x_account_secret_prefix: str  # + account id: that account's X user credentials
     incident_retention_days: int
     max_receive_count: int  # the inspect queue's redrive maxReceiveCount: the last try records undo_failed
+    retry_base_seconds: int  # backoff after a transient X failure: base, 2×base, 4×base...
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
@@ -61,6 +62,7 @@ class InspectSettings:
             x_account_secret_prefix=_required(env, "X_ACCOUNT_SECRET_PREFIX"),
             incident_retention_days=int(env.get("INCIDENT_RETENTION_DAYS", "400")),
             max_receive_count=int(env.get("INSPECT_MAX_RECEIVE_COUNT", "8")),
+            retry_base_seconds=int(env.get("INSPECT_RETRY_BASE_SECONDS", "5")),
         )
 
 

@@ -179,9 +179,7 @@ def _facts(incident: Incident, category: str) -> list[dict[str, str]]:
     return [{"title": title, "value": value} for title, value in facts]
 
 
-def _matched_rules(
-    incident: Incident, shown: Callable[[str, int], str], max_matches: int
-) -> list[dict[str, Any]]:
+def _matched_rules(incident: Incident, shown: Callable[[str, int], str], max_matches: int) -> list[dict[str, Any]]:
     """One line per rule: id, version and its evidence. Evidence is untrusted text from X, so it
     goes in a TextRun, which Teams does not parse as markdown (no injected links)."""
     blocks = [

@@ -115,9 +115,7 @@ class XCredentials(BaseModel):
         oauth1 = (self.consumer_key, self.consumer_secret, self.access_token, self.access_token_secret)
         given = [value for value in oauth1 if value is not None and value.get_secret_value().strip()]
         if 0 < len(given) < len(oauth1):
-            raise ValueError(
-                "OAuth 1.0a needs all of consumer_key, consumer_secret, access_token, access_token_secret"
-            )
+            raise ValueError("OAuth 1.0a needs all of consumer_key, consumer_secret, access_token, access_token_secret")
         if not given and not (self.bearer_token and self.bearer_token.get_secret_value().strip()):
             raise ValueError("neither OAuth 1.0a user credentials nor an OAuth 2.0 bearer_token")
         return self
@@ -147,9 +145,7 @@ class XCredentials(BaseModel):
                 force_include_body=True,
             )
         assert self.bearer_token is not None  # guaranteed by _one_complete_scheme
-        return OAuth2Auth(
-            token={"access_token": self.bearer_token.get_secret_value(), "token_type": "Bearer"}
-        )
+        return OAuth2Auth(token={"access_token": self.bearer_token.get_secret_value(), "token_type": "Bearer"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +163,7 @@ class UndoOutcome:
     note: str = ""
 
 
-def outcome_from_response(
-    response: httpx.Response, *, action: XAction, post_id: str, now: datetime
-) -> UndoOutcome:
+def outcome_from_response(response: httpx.Response, *, action: XAction, post_id: str, now: datetime) -> UndoOutcome:
     """Map one X answer to an outcome, or raise the matching XApiError. Pure: no I/O, no clock."""
     status = response.status_code
     body = _json_object(response)
@@ -219,18 +213,14 @@ def _problems(body: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def _is_not_found(problem: dict[str, Any]) -> bool:
-    return (
-        str(problem.get("type", "")).endswith(_NOT_FOUND_PROBLEM) or problem.get("title") == _NOT_FOUND_TITLE
-    )
+    return str(problem.get("type", "")).endswith(_NOT_FOUND_PROBLEM) or problem.get("title") == _NOT_FOUND_TITLE
 
 
 def _describe(problems: list[dict[str, Any]]) -> str:
     if not problems:
         return ""
     first = problems[0]
-    words = " - ".join(
-        str(part) for part in (first.get("title"), first.get("detail") or first.get("message")) if part
-    )
+    words = " - ".join(str(part) for part in (first.get("title"), first.get("detail") or first.get("message")) if part)
     return words[:_MAX_NOTE_CHARS]
 
 
@@ -276,8 +266,7 @@ class XClient:
     def unretweet(self, account_id: str, source_post_id: str) -> UndoOutcome:
         """Undo the account's retweet of `source_post_id`, the ORIGINAL post (not the retweet's id)."""
         path = (
-            f"/2/users/{_numeric_id(account_id, 'account_id')}"
-            f"/retweets/{_numeric_id(source_post_id, 'source_post_id')}"
+            f"/2/users/{_numeric_id(account_id, 'account_id')}/retweets/{_numeric_id(source_post_id, 'source_post_id')}"
         )
         return self._call("unretweet", "DELETE", path, source_post_id)
 

@@ -259,9 +259,7 @@ class IncidentStore:
                 UpdateExpression=expression,
                 ConditionExpression=condition_expression,
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues={
-                    k: _serializer.serialize(_dynamo_value(v)) for k, v in values.items()
-                },
+                ExpressionAttributeValues={k: _serializer.serialize(_dynamo_value(v)) for k, v in values.items()},
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
@@ -270,9 +268,7 @@ class IncidentStore:
             current = self.get(incident_id)
             if current is None:
                 raise IncidentNotFoundError(incident_id) from None
-            raise IncidentTransitionError(
-                f"incident {incident_id} is {current.status.value}: {refused}"
-            ) from None
+            raise IncidentTransitionError(f"incident {incident_id} is {current.status.value}: {refused}") from None
         return _from_item(response["Attributes"])
 
 

@@ -90,9 +90,7 @@ def read_delivery(body: bytes | str, received_at: datetime) -> Delivery:
         return Delivery(api="account_activity", account_id=account_id, event_kinds=("user_event",), posts=())
     if isinstance(envelope.get("data"), dict) and "event_type" in envelope["data"]:
         return _read_x_activity(envelope["data"], received_at)
-    raise MalformedDeliveryError(
-        "envelope is neither Account Activity (for_user_id) nor X Activity (data.event_type)"
-    )
+    raise MalformedDeliveryError("envelope is neither Account Activity (for_user_id) nor X Activity (data.event_type)")
 
 
 def _read_account_activity(envelope: dict[str, Any], received_at: datetime) -> Delivery:
@@ -101,8 +99,7 @@ def _read_account_activity(envelope: dict[str, Any], received_at: datetime) -> D
     if not isinstance(events, list):
         raise MalformedDeliveryError("tweet_create_events is not a list")
     posts = tuple(
-        _aaa_post(tweet, account_id, received_at, f"tweet_create_events[{index}]")
-        for index, tweet in enumerate(events)
+        _aaa_post(tweet, account_id, received_at, f"tweet_create_events[{index}]") for index, tweet in enumerate(events)
     )
     kinds = tuple(key for key in envelope if key.endswith("_events") or key == "user_event")
     return Delivery(api="account_activity", account_id=account_id, event_kinds=kinds, posts=posts)

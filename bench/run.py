@@ -1,0 +1,14 @@
+"""`make bench`: every benchmark, one JSON object per figure. Measures; never asserts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+SUITES = ("classifier.py", "webhook.py", "cold_imports.py", "pipeline.py")
+
+if __name__ == "__main__":
+    for suite in SUITES:
+        subprocess.run([sys.executable, str(BENCH / suite)], check=True)
