@@ -43,6 +43,7 @@ def sam_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [
             str(SAM),
             "build",
+            "--no-cached",  # the repo's .aws-sam cache may hold another architecture's build
             "--parameter-overrides",
             f"Architecture={architecture}",
             "--build-dir",
