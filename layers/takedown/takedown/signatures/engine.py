@@ -13,7 +13,7 @@ import ipaddress
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -77,14 +77,14 @@ class SignatureEngine:
         self._domains: dict[str, list[Rule]] = defaultdict(list)
         self._labels: dict[str, list[Rule]] = defaultdict(list)
         self._url_patterns: list[tuple[re.Pattern[str], Rule]] = []
-        self._phrases: dict[str, dict[tuple[str, ...], list[Rule]]] = {
-            "text": defaultdict(list),
-            "bio": defaultdict(list),
+        # field -> first token -> {phrase tokens: rules}: only phrases starting at a token are tried
+        self._phrases: dict[str, dict[str, dict[tuple[str, ...], list[Rule]]]] = {
+            "text": defaultdict(lambda: defaultdict(list)),
+            "bio": defaultdict(lambda: defaultdict(list)),
         }
         self._unless: dict[str, list[tuple[str, ...]]] = {}
         self._combinations: list[Rule] = []
         self._sensitive: list[Rule] = []
-        self._longest = 1
         for rule in self.rules.values():
             self._index(rule)
 
@@ -106,9 +106,8 @@ class SignatureEngine:
         fields = ("text", "bio") if match.field == "any" else (match.field,)
         for phrase in match.phrases:
             key = tuple(tokens(phrase))
-            self._longest = max(self._longest, len(key))
             for name in fields:
-                self._phrases[name][key].append(rule)
+                self._phrases[name][key[0]][key].append(rule)
         if match.unless:
             self._unless[rule.id] = [tuple(tokens(p)) for p in match.unless]
         if match.all_of:
@@ -176,14 +175,17 @@ class SignatureEngine:
 
     def _inspect_phrases(self, words: list[str], field_name: str, hits: _Hits) -> None:
         index = self._phrases[field_name]
-        if not index:
-            return
-        for start in range(len(words)):
-            for length in range(1, min(self._longest, len(words) - start) + 1):
-                key = tuple(words[start : start + length])
-                for rule in index.get(key, ()):
-                    if not self._cancelled(rule, words, start, length):
-                        hits.add(rule, ("bio: " if field_name == "bio" else "") + " ".join(key))
+        prefix = "bio: " if field_name == "bio" else ""
+        for start, word in enumerate(words):
+            candidates = index.get(word)
+            if not candidates:
+                continue
+            for key, rules in candidates.items():
+                if len(key) > 1 and tuple(words[start : start + len(key)]) != key:
+                    continue
+                for rule in rules:
+                    if not self._cancelled(rule, words, start, len(key)):
+                        hits.add(rule, prefix + " ".join(key))
 
     def _cancelled(self, rule: Rule, words: list[str], start: int, length: int) -> bool:
         for unless in self._unless.get(rule.id, ()):
@@ -211,12 +213,13 @@ class SignatureEngine:
         return Verdict(category=category, score=round(score, 4), matches=tuple(fired[category]))  # type: ignore[arg-type]
 
 
-def _host_suffixes(host: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _host_suffixes(host: str) -> tuple[str, ...]:
     """a.b.example.co.uk -> [a.b.example.co.uk, b.example.co.uk, example.co.uk]; an IP -> [ip]."""
     if not host:
-        return []
+        return ()
     if _is_ip(host):
-        return [host]
+        return (host,)
     registrable = _SUFFIXES.extract_str(host).top_domain_under_public_suffix or host
     labels = host.split(".")
     found = []
@@ -225,9 +228,10 @@ def _host_suffixes(host: str) -> list[str]:
         found.append(candidate)
         if candidate == registrable:
             break
-    return found
+    return tuple(found)
 
 
+@lru_cache(maxsize=65536)
 def _registrable_label(host: str) -> str:
     return "" if not host or _is_ip(host) else _SUFFIXES.extract_str(host).domain
 

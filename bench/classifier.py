@@ -1,0 +1,64 @@
+"""Classifier figures with the default packs: load time in a fresh interpreter, and throughput and
+per-post latency on one core over the labelled corpus (as X delivers it, normalised once)."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+import yaml
+
+from bench.context import emit
+from takedown.repost import Repost
+from takedown.signatures import SignatureEngine
+from takedown.webhook import read_delivery
+from tests.corpus.envelopes import envelope
+
+LOAD_RUNS = 7
+ROUNDS = 50
+LOAD_CODE = (
+    "import time; t = time.perf_counter(); "
+    "from takedown.signatures import SignatureEngine; SignatureEngine.load_default(); "
+    "print((time.perf_counter() - t) * 1000)"
+)
+
+
+def main() -> None:
+    loads = [
+        float(subprocess.run([sys.executable, "-c", LOAD_CODE], capture_output=True, text=True, check=True).stdout)
+        for _ in range(LOAD_RUNS)
+    ]
+    emit("rules_import_and_load_median", statistics.median(loads), "ms", runs=LOAD_RUNS, max_ms=round(max(loads), 1))
+
+    corpus = ROOT / "tests" / "corpus"
+    cases = yaml.safe_load((corpus / "negatives.yaml").read_text()) + yaml.safe_load(
+        (corpus / "positives.yaml").read_text()
+    )
+    now = datetime.now(UTC)
+    reposts = [Repost.from_event(read_delivery(envelope(c, i), now).posts[0]) for i, c in enumerate(cases)]
+    engine = SignatureEngine.load_default()
+    for repost in reposts:  # warm
+        engine.classify(repost)
+    samples = []
+    started = time.perf_counter()
+    for _ in range(ROUNDS):
+        for repost in reposts:
+            t = time.perf_counter_ns()
+            engine.classify(repost)
+            samples.append((time.perf_counter_ns() - t) / 1000)
+    elapsed = time.perf_counter() - started
+    samples.sort()
+    emit("classifications_per_second", len(samples) / elapsed, "1/s", posts=len(samples), cores=1)
+    emit("classify_p50", samples[len(samples) // 2], "us", posts=len(samples))
+    emit("classify_p99", samples[int(len(samples) * 0.99)], "us", posts=len(samples))
+
+
+if __name__ == "__main__":
+    main()
