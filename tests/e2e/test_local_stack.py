@@ -9,11 +9,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from takedown.incidents.model import Incident, IncidentStatus, NotificationStatus
+from takedown.incidents.model import Incident, IncidentStatus, NotificationStatus, Resolution
 from takedown.incidents.store import IncidentStore
 from takedown.webhook import sign
 from takedown_cli.local.dynamodb_local import local_client
 from takedown_cli.local.stack import LocalStack, StackOptions, wait_for
+from takedown_cli.main import main
 from tests.conftest import EVENTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -158,3 +159,20 @@ def test_teams_outage_ends_in_a_delivered_card(stack: LocalStack, http: httpx.Cl
     assert incident.status is IncidentStatus.UNDONE
     assert incident.notify_attempts >= 1
     assert sum(incident.incident_id in json.dumps(card) for card in stack.teams.cards) == 1
+
+
+def test_ops_list_and_restore_a_false_positive_through_the_cli(
+    stack: LocalStack, http: httpx.Client, store: IncidentStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _deliver(http, stack, _stream_retweet("1900000000000000009", "1800000000000000009"))
+    incident = _settled(store, Incident.id_for(ACCOUNT, "1900000000000000009"))
+    capsys.readouterr()
+    assert main(["incidents", "list", "--account", ACCOUNT, "--json"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert incident.incident_id in {i["incident_id"] for i in listed}
+
+    assert main(["incidents", "resolve", incident.incident_id, "--false-positive", "--restore", "--by", "ops"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"incident_id": incident.incident_id, "status": "restored"}
+    restore = [c for c in stack.x.calls if c["method"] == "POST" and c["path"] == f"/2/users/{ACCOUNT}/retweets"]
+    assert restore[-1]["status"] == 200
+    assert store.get(incident.incident_id).resolution == Resolution.FALSE_POSITIVE

@@ -170,23 +170,32 @@ class Inspector:
         )
 
 
-def build_inspector(settings: InspectSettings, metrics: InspectionMetrics) -> Inspector:
-    """Wire the inspector from AWS clients, once per cold start."""
-    dynamodb = boto3.client("dynamodb")
+def x_client_factory(
+    consumer_secret_id: str, account_secret_prefix: str, base_url: str
+) -> Callable[[AccountPolicy], XClient]:
+    """X clients per account: the app's consumer credentials plus the account's user tokens, both
+    from Secrets Manager (cached, re-read when they age so that rotations apply without a deploy)."""
     secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
     http = httpx.Client()
 
-    def undoer_for(policy: AccountPolicy) -> XClient:
-        app = secrets.get(settings.x_consumer_secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
-        secret_id = policy.credentials_secret or f"{settings.x_account_secret_prefix}{policy.account_id}"
+    def client_for(policy: AccountPolicy) -> XClient:
+        app = secrets.get(consumer_secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+        secret_id = policy.credentials_secret or f"{account_secret_prefix}{policy.account_id}"
         user = secrets.get(secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
-        credentials = XCredentials.from_secret_string(json.dumps({**app, **user}))
-        return XClient(http, credentials, base_url=settings.x_api_base_url)
+        return XClient(http, XCredentials.from_secret_string(json.dumps({**app, **user})), base_url=base_url)
 
+    return client_for
+
+
+def build_inspector(settings: InspectSettings, metrics: InspectionMetrics) -> Inspector:
+    """Wire the inspector from AWS clients, once per cold start."""
+    dynamodb = boto3.client("dynamodb")
     return Inspector(
         engine=SignatureEngine.load_default(),
         policies=PolicyStore(dynamodb, settings.accounts_table),
         incidents=IncidentStore(dynamodb, settings.incidents_table, retention_days=settings.incident_retention_days),
-        undoer_for=undoer_for,
+        undoer_for=x_client_factory(
+            settings.x_consumer_secret_id, settings.x_account_secret_prefix, settings.x_api_base_url
+        ),
         metrics=metrics,
     )
