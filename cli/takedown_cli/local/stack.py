@@ -48,7 +48,10 @@ log = logging.getLogger("takedown.local")
 
 @dataclass(frozen=True)
 class StackOptions:
-    port: int = 0
+    port: int = 0  # the webhook's; 0 picks free ports (tests, demo)
+    moto_port: int = 0
+    dynamodb_port: int = 0
+    x_port: int = 0
     consumer_secret: str = SAMPLE_CONSUMER_SECRET
     account_id: str = SAMPLE_ACCOUNT_ID
     account_handle: str = SAMPLE_ACCOUNT_HANDLE
@@ -255,8 +258,8 @@ class LocalStack:
     def _start(self) -> None:
         options = self.options
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
-        self.dynamodb = self._started(DynamoDBLocal())
-        moto_port = free_port()
+        self.dynamodb = self._started(DynamoDBLocal(options.dynamodb_port))
+        moto_port = options.moto_port or free_port()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
         self.moto.start()
         self._stoppers.append(self.moto)
@@ -266,6 +269,7 @@ class LocalStack:
                 LOCAL_CONSUMER_KEY,
                 options.consumer_secret,
                 {self.access_token: self._access_token_secret},
+                port=options.x_port,
             )
         )
         self.teams = self._started(TeamsStandIn())

@@ -73,6 +73,7 @@ class SignatureEngine:
         self.rules = {rule.id: rule for pack in packs for rule in pack.rules}
         if len(self.rules) != sum(len(pack.rules) for pack in packs):
             raise ValueError("rule ids must be unique across packs")
+        self.versions = {rule.id: rule.version for rule in self.rules.values()}  # hashed once, not per verdict
         self.trusted_domains = frozenset(d.lower() for pack in packs for d in pack.trusted_domains)
         self._domains: dict[str, list[Rule]] = defaultdict(list)
         self._labels: dict[str, list[Rule]] = defaultdict(list)
@@ -204,7 +205,9 @@ class SignatureEngine:
                 continue
             weight = rule.weight * (SAFETY_CONTEXT_FACTOR if safety and rule.dampened_by_safety_context else 1)
             scores[rule.category] = 1 - (1 - scores.get(rule.category, 0.0)) * (1 - weight)
-            fired[rule.category].append(MatchedRule(rule=rule.id, version=rule.version, evidence="; ".join(evidence)))
+            fired[rule.category].append(
+                MatchedRule(rule=rule.id, version=self.versions[rule.id], evidence="; ".join(evidence))
+            )
         if not scores:
             return CLEAN
         category, score = max(scores.items(), key=lambda item: item[1])

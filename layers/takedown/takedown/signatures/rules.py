@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -74,7 +73,7 @@ class Rule(BaseModel):
     match: RuleMatch
     examples: dict[Literal["match", "no_match"], tuple[RuleExample, ...]] = Field(default_factory=dict)
 
-    @cached_property
+    @property
     def version(self) -> str:
         """The first 12 hex digits of the SHA-256 of the rule's canonical JSON."""
         content = self.model_dump(mode="json", by_alias=True)
