@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import resource
 import statistics
 import sys
@@ -44,7 +45,18 @@ def _percentile(values: list[float], q: int) -> float:
 
 
 def main() -> None:
-    with LocalStack(StackOptions()) as stack, httpx.Client(timeout=30) as http:
+    real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 - the handlers' EMF metric lines
+    try:
+        figures = run_pipeline()
+    finally:
+        sys.stdout = real_stdout
+    for figure in figures:
+        emit(*figure[:3], **figure[3])
+
+
+def run_pipeline() -> list[tuple]:
+    # X allows 50 undos per 15 minutes per account; the stand-in lets 1,000 through to time the pipeline.
+    with LocalStack(StackOptions(x_rate_limit=EVENTS * 2)) as stack, httpx.Client(timeout=30) as http:
         url, secret = stack.ready_line()["webhook_url"], stack.options.consumer_secret
         sent_at: dict[str, float] = {}
         ack_ms: list[float] = []
@@ -68,15 +80,19 @@ def main() -> None:
             at = call["at"] if isinstance(call["at"], float) else datetime.fromisoformat(call["at"]).timestamp()
             takedown_ms.append((at - sent_at[source]) * 1000)
 
+    figures: list[tuple] = []
     for q in (50, 99):
-        emit(f"webhook_ack_http_p{q}", _percentile(ack_ms, q), "ms", requests=EVENTS, transport="local HTTP")
+        figures.append((f"webhook_ack_http_p{q}", _percentile(ack_ms, q), "ms", {"requests": EVENTS}))
     for q in (50, 99):
-        emit(
-            f"time_to_takedown_p{q}", _percentile(takedown_ms, q), "ms", events=EVENTS,
-            measured="POST sent to webhook -> unretweet received by the X stand-in", sent="back to back",
-        )  # fmt: skip
-    emit("time_to_takedown_mean", statistics.fmean(takedown_ms), "ms", events=EVENTS)
-    emit("peak_rss_local_stack_process", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MiB")
+        figures.append((
+            f"time_to_takedown_p{q}", _percentile(takedown_ms, q), "ms",
+            {"events": EVENTS, "measured": "POST sent to webhook -> unretweet received by the X stand-in",
+             "sent": "back to back, one account (one FIFO message group)"},
+        ))  # fmt: skip
+    figures.append(("time_to_takedown_mean", statistics.fmean(takedown_ms), "ms", {"events": EVENTS}))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures.append(("peak_rss_local_stack_process", peak, "MiB", {}))
+    return figures
 
 
 if __name__ == "__main__":

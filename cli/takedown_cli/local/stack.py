@@ -52,6 +52,7 @@ class StackOptions:
     moto_port: int = 0
     dynamodb_port: int = 0
     x_port: int = 0
+    x_rate_limit: int = 50  # X's: 50 undo requests per 15 minutes per account
     consumer_secret: str = SAMPLE_CONSUMER_SECRET
     account_id: str = SAMPLE_ACCOUNT_ID
     account_handle: str = SAMPLE_ACCOUNT_HANDLE
@@ -270,6 +271,7 @@ class LocalStack:
                 options.consumer_secret,
                 {self.access_token: self._access_token_secret},
                 port=options.x_port,
+                rate_limit=options.x_rate_limit,
             )
         )
         self.teams = self._started(TeamsStandIn())

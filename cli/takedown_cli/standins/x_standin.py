@@ -154,8 +154,10 @@ class XStandIn(LoopbackServer):
         bearer_tokens: Mapping[str, str] | None = None,
         port: int = 0,
         clock: Callable[[], float] = time.time,
+        rate_limit: int = RATE_LIMIT,
     ) -> None:
         super().__init__(port)
+        self._rate_limit = rate_limit  # X's own by default; benchmarks raise it to measure the pipeline
         self._tokens = dict(tokens or {})
         for token in self._tokens:
             if not _NUMERIC_ID.fullmatch(token.split("-", 1)[0]):
@@ -244,7 +246,7 @@ class XStandIn(LoopbackServer):
         return response
 
     def _fault_response(self, status: int, reset_in: float) -> Response:
-        headers = _rate_headers(0, self._clock() + reset_in) if status == 429 else {}
+        headers = _rate_headers(self._rate_limit, 0, self._clock() + reset_in) if status == 429 else {}
         return json_response(status, _problem(status), headers)
 
     def _serve(self, request: Request) -> Response:
@@ -271,7 +273,9 @@ class XStandIn(LoopbackServer):
         with self._lock:
             limits = self._count_request(user_id, endpoint)
             if limits is None:
-                headers = _rate_headers(0, self._windows[(user_id, endpoint)].started + RATE_WINDOW_SECONDS)
+                headers = _rate_headers(
+                    self._rate_limit, 0, self._windows[(user_id, endpoint)].started + RATE_WINDOW_SECONDS
+                )
                 return json_response(429, _problem(429), headers)
             if endpoint == "unretweet":
                 self._retweets.get(user_id, set()).discard(args["post_id"])
@@ -309,10 +313,10 @@ class XStandIn(LoopbackServer):
         window = self._windows.get((user_id, endpoint))
         if window is None or now >= window.started + RATE_WINDOW_SECONDS:
             window = self._windows[(user_id, endpoint)] = _RateWindow(started=now)
-        if window.used >= RATE_LIMIT:
+        if window.used >= self._rate_limit:
             return None
         window.used += 1
-        return _rate_headers(RATE_LIMIT - window.used, window.started + RATE_WINDOW_SECONDS)
+        return _rate_headers(self._rate_limit, self._rate_limit - window.used, window.started + RATE_WINDOW_SECONDS)
 
     def _delete_post(self, user_id: str, post_id: str, limits: dict[str, str]) -> Response:
         author = self._authors.get(post_id)
@@ -349,9 +353,9 @@ class XStandIn(LoopbackServer):
         return json_response(200, {"data": {"retweeted": True}}, limits)
 
 
-def _rate_headers(remaining: int, reset: float) -> dict[str, str]:
+def _rate_headers(limit: int, remaining: int, reset: float) -> dict[str, str]:
     return {
-        "x-rate-limit-limit": str(RATE_LIMIT),
+        "x-rate-limit-limit": str(limit),
         "x-rate-limit-remaining": str(remaining),
         "x-rate-limit-reset": str(int(reset)),
     }

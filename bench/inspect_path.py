@@ -1,0 +1,91 @@
+"""Inspect figures: in-process time from an SQS message entering the inspect handler to the undo
+request leaving the process (the moment the X client is called), with moto's DynamoDB for the
+write-first incident and the policy read. moto is slower than DynamoDB (~5 ms a write), so this is
+an upper bound on our own code's share."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+import boto3
+from moto import mock_aws
+
+from bench.context import emit
+from takedown.incidents.store import IncidentStore
+from takedown.inspection import Inspector
+from takedown.policy import AccountPolicy, PolicyStore
+from takedown.signatures import SignatureEngine
+from takedown.webhook import read_delivery
+from takedown_cli.local.lambda_runtime import LambdaContext, load_function
+from takedown_cli.local.tables import create_tables
+
+MESSAGES = 300
+ACCOUNT = "1000000000000000001"
+
+
+class _TimedX:
+    """Stands where the httpx call to X would leave the process; records when it is reached."""
+
+    def __init__(self) -> None:
+        self.reached: list[float] = []
+
+    def unretweet(self, account_id: str, source_post_id: str) -> None:
+        self.reached.append(time.perf_counter())
+
+    delete_post = unretweet
+
+
+def main() -> None:
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="eu-west-2",
+        POWERTOOLS_SERVICE_NAME="takedown", POWERTOOLS_LOG_LEVEL="ERROR", POWERTOOLS_METRICS_NAMESPACE="Takedown",
+        INSPECT_QUEUE_URL="https://sqs.eu-west-2.amazonaws.com/123456789012/bench.fifo",
+        INCIDENTS_TABLE="bench-IncidentsTable", ACCOUNTS_TABLE="bench-AccountsTable",
+        X_CONSUMER_SECRET_ID="bench", X_ACCOUNT_SECRET_PREFIX="bench/",
+    )  # fmt: skip
+    body = json.loads((ROOT / "events" / "webhook_aaa_retweet_illegal_stream.json").read_text())["body"]
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        tables = create_tables(dynamodb, ROOT / "template.yaml", prefix="bench-")
+        policies = PolicyStore(dynamodb, tables["AccountsTable"])
+        policies.put_policy(AccountPolicy(account_id=ACCOUNT, mode="enforce"))
+        x = _TimedX()
+        inspector = Inspector(
+            SignatureEngine.load_default(), policies, IncidentStore(dynamodb, tables["IncidentsTable"]),
+            lambda _: x, load_function("inspect").PowertoolsInspectionMetrics(),
+        )  # fmt: skip
+        handler = load_function("inspect")
+        handler.inspector = lambda: inspector
+        (candidate,) = read_delivery(body, datetime.now(UTC)).candidates
+        started = []
+        real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 - EMF metric lines
+        for index in range(MESSAGES):
+            message = candidate.model_copy(update={"post_id": str(7_000_000_000_000_000_000 + index)})
+            record = {
+                "messageId": str(index), "receiptHandle": "r", "body": message.model_dump_json(),
+                "attributes": {"ApproximateReceiveCount": "1", "MessageGroupId": ACCOUNT},
+                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-2:123456789012:bench.fifo", "awsRegion": "eu-west-2",
+            }  # fmt: skip
+            started.append(time.perf_counter())
+            handler.lambda_handler({"Records": [record]}, LambdaContext())
+        sys.stdout = real_stdout
+    took = sorted((reached - start) * 1000 for start, reached in zip(started, x.reached, strict=True))
+    for q in (50, 99):
+        emit(
+            f"inspect_receipt_to_undo_request_p{q}", took[int(len(took) * q / 100)], "ms", messages=MESSAGES,
+            includes="SQS record parse, policy read, classify, incident put (moto), undo attempt update (moto)",
+        )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
