@@ -120,7 +120,11 @@ class SqsEventSource(_Poller):
         if not messages:
             return False
         event = {"Records": [self._record(message) for message in messages]}
-        response = self._handler.lambda_handler(event, LambdaContext(function_name="takedown-inspect"))
+        try:
+            response = self._handler.lambda_handler(event, LambdaContext(function_name="takedown-inspect"))
+        except Exception:  # noqa: BLE001 - a function error: every message returns after its visibility timeout
+            log.warning("inspect failed a batch of %d; SQS will deliver it again", len(messages))
+            return True
         failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
@@ -198,10 +202,14 @@ class StreamEventSource(_Poller):
     def _deliver(self, records: list[dict]) -> None:
         attempt = 0
         while records and not self._stopping.is_set():
-            response = self._handler.lambda_handler(
-                {"Records": records}, LambdaContext(function_name="takedown-notify")
-            )
-            failures = [item["itemIdentifier"] for item in response.get("batchItemFailures", [])]
+            try:
+                response = self._handler.lambda_handler(
+                    {"Records": records}, LambdaContext(function_name="takedown-notify")
+                )
+                failures = [item["itemIdentifier"] for item in response.get("batchItemFailures", [])]
+            except Exception:  # noqa: BLE001 - a function error: Lambda retries the whole batch
+                log.warning("notify failed a batch of %d; retrying it", len(records))
+                failures = [record["dynamodb"]["SequenceNumber"] for record in records]
             if not failures:
                 return
             first_failed = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failures)
