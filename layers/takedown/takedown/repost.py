@@ -29,6 +29,29 @@ class Author(BaseModel):
     followers: int | None = None
     following: int | None = None
 
+    @classmethod
+    def from_v1(cls, user: Any) -> Author | None:
+        """From a v1.1 user object."""
+        if not isinstance(user, dict) or not user:
+            return None
+        return cls(
+            id=user.get("id_str"), handle=user.get("screen_name"), name=user.get("name") or "",
+            bio=user.get("description") or "", verified=bool(user.get("verified")),
+            followers=user.get("followers_count"), following=user.get("friends_count"),
+        )  # fmt: skip
+
+    @classmethod
+    def from_v2(cls, user: Any) -> Author | None:
+        """From a v2 user (X Activity API `includes.users`)."""
+        if not isinstance(user, dict) or not user:
+            return None
+        metrics = user.get("public_metrics") or {}
+        return cls(
+            id=user.get("id"), handle=user.get("username"), name=user.get("name") or "",
+            bio=user.get("description") or "", verified=bool(user.get("verified")),
+            followers=metrics.get("followers_count"), following=metrics.get("following_count"),
+        )  # fmt: skip
+
 
 class Repost(BaseModel):
     """The post the subscribed account made, and the original it retweeted or quoted."""
@@ -72,34 +95,8 @@ def _from_v1(event: PostEvent) -> Repost:
             urls.extend(_v1_urls(part))
     if event.kind == "retweet":
         texts = texts[1:]  # "RT @x: ..." repeats the original, truncated
-    user = original.get("user") or {}
-    author = (
-        Author(
-            id=user.get("id_str"),
-            handle=user.get("screen_name"),
-            name=user.get("name") or "",
-            bio=user.get("description") or "",
-            verified=bool(user.get("verified")),
-            followers=user.get("followers_count"),
-            following=user.get("friends_count"),
-        )
-        if user
-        else None
-    )
-    return Repost(
-        account_id=event.account_id,
-        post_id=event.post_id,
-        kind=event.kind,
-        by_account=event.is_candidate or event.author_id == event.account_id,
-        source_post_id=event.referenced_post_id or event.post_id,
-        source_author=author,
-        posted_at=_v1_time(tweet.get("created_at")),
-        text="\n".join(t for t in texts if t),
-        urls=tuple(dict.fromkeys(urls)),
-        possibly_sensitive=bool(tweet.get("possibly_sensitive") or original.get("possibly_sensitive")),
-        source_app=str(original.get("source") or tweet.get("source") or ""),
-        lang=original.get("lang") or tweet.get("lang"),
-    )
+    author = Author.from_v1(original.get("user"))
+    return _assemble(event, tweet, original, author, _v1_time(tweet.get("created_at")), texts, urls)
 
 
 def _v1_text(tweet: dict[str, Any]) -> str:
@@ -141,23 +138,22 @@ def _from_v2(event: PostEvent) -> Repost:
     parts = [original] if event.kind == "retweet" else [post, original]
     texts = [_v2_text(p) for p in parts if p]
     urls = [u for p in (post, original) if p for u in _v2_urls(p)]
-    user = users.get(original.get("author_id")) or {}
-    metrics = user.get("public_metrics") or {}
-    author = (
-        Author(
-            id=user.get("id"),
-            handle=user.get("username"),
-            name=user.get("name") or "",
-            bio=user.get("description") or "",
-            verified=bool(user.get("verified")),
-            followers=metrics.get("followers_count"),
-            following=metrics.get("following_count"),
-        )
-        if user
-        else None
-    )
     if event.kind == "retweet" and not original:
         texts = [_v2_text(post)]  # the expansion is missing: the "RT @x: ..." text is all there is
+    author = Author.from_v2(users.get(original.get("author_id")))
+    return _assemble(event, post, original, author, _v2_time(post.get("created_at")), texts, urls)
+
+
+def _assemble(
+    event: PostEvent,
+    post: dict[str, Any],
+    original: dict[str, Any],
+    author: Author | None,
+    posted_at: datetime | None,
+    texts: list[str],
+    urls: list[str],
+) -> Repost:
+    """The one place a Repost is built, whichever API delivered the post."""
     return Repost(
         account_id=event.account_id,
         post_id=event.post_id,
@@ -165,7 +161,7 @@ def _from_v2(event: PostEvent) -> Repost:
         by_account=event.author_id == event.account_id,
         source_post_id=event.referenced_post_id or event.post_id,
         source_author=author,
-        posted_at=_v2_time(post.get("created_at")),
+        posted_at=posted_at,
         text="\n".join(t for t in texts if t),
         urls=tuple(dict.fromkeys(urls)),
         possibly_sensitive=bool(post.get("possibly_sensitive") or original.get("possibly_sensitive")),
