@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
+import tldextract
+from pydantic import ValidationError
 
 from takedown.repost import Author, Repost
-from takedown.signatures import SignatureEngine
-from takedown.signatures.engine import _Hits
-from takedown.signatures.rules import Rule, RuleExample
+from takedown.signatures import Signals, SignatureEngine, TrustList
+from takedown.signatures.engine import PACKS_DIR
+from takedown.signatures.links import parse_link, public_suffixes
+from takedown.signatures.rules import Rule, RuleExample, RuleMatch, load_pack
+from takedown.signatures.text import tokens
 
 ENGINE = SignatureEngine.load_default()
 
@@ -27,8 +33,8 @@ def repost_from(example: RuleExample) -> Repost:
 
 
 def fired(rule: Rule, example: RuleExample) -> bool:
-    hits: _Hits = ENGINE.signals(repost_from(example))
-    return rule.id in hits.evidence
+    signals: Signals = ENGINE.signals(repost_from(example))
+    return signals.fired(rule.id)
 
 
 CASES = [
@@ -54,3 +60,121 @@ def test_versions_are_content_hashes() -> None:
     changed = rule.model_copy(update={"weight": rule.weight / 2})
     assert len(rule.version) == 12 and rule.version != changed.version
     assert rule.model_copy().version == rule.version
+
+
+def test_default_packs_are_substantial_and_cite_their_sources() -> None:
+    packs = [load_pack(path) for path in sorted(PACKS_DIR.glob("*.yaml"))]
+    assert all(pack.sources for pack in packs)
+    for category in ("illegal_stream", "adult"):
+        rules = [rule for rule in ENGINE.rules.values() if rule.category == category]
+        names = sum(len(rule.match.domains) + len(rule.match.domain_labels) for rule in rules)
+        phrases = sum(len(rule.match.phrases) for rule in rules)
+        assert names >= 250 and phrases >= 100, (category, names, phrases)
+
+
+def test_a_rule_naming_a_url_instead_of_a_host_is_refused() -> None:
+    with pytest.raises(ValidationError, match="not a host name"):
+        RuleMatch(domains=("example.com/erotic",))
+
+
+# Text normalisation: fold, tokenise, then match whole tokens.
+
+
+@pytest.mark.parametrize(
+    ("written", "words"),
+    [
+        ("𝗙𝗥𝗘𝗘 𝗦𝗧𝗥𝗘𝗔𝗠", ["free", "stream"]),  # mathematical bold
+        ("Ｆｒｅｅ ｓｔｒｅａｍ", ["free", "stream"]),  # fullwidth
+        ("Ⓕⓡⓔⓔ ⓢⓣⓡⓔⓐⓜ", ["free", "stream"]),  # enclosed
+        ("ꜰʀᴇᴇ ꜱᴛʀᴇᴀᴍ", ["free", "stream"]),  # small caps
+        ("frее strеam", ["free", "stream"]),  # Cyrillic е
+        ("f\u200br\u200be\u200be stream", ["free", "stream"]),  # zero-width spaces
+        ("F R E E  S T R E A M", ["free", "stream"]),  # spaced out, a wide gap between words
+        ("fr33 str3am p0rn $ex p@rn", ["free", "stream", "porn", "sex", "parn"]),  # leetspeak
+        ("Sussex, Essex, Middlesex and Scunthorpe", ["sussex", "essex", "middlesex", "and", "scunthorpe"]),
+        ("🔴LIVE £19.99", ["live", "19", "99"]),
+        ("بثّ مباشر", ["بث", "مباشر"]),  # diacritics dropped, Arabic kept
+        ("@essexpolice I am a b", ["essexpolice", "i", "am", "a", "b"]),
+    ],
+)
+def test_folding_undoes_obfuscation_without_inventing_words(written: str, words: list[str]) -> None:
+    assert tokens(written) == words
+
+
+def test_evidence_is_the_phrase_as_written() -> None:
+    repost = repost_from(RuleExample(text="Tonight: 𝗙𝗥𝗘𝗘 𝗦𝗧𝗥𝗘𝗔𝗠, no sign-up!", urls=("https://bit.ly/x",)))
+    assert ENGINE.signals(repost).evidence["stream.words.free_live"] == ["𝗙𝗥𝗘𝗘 𝗦𝗧𝗥𝗘𝗔𝗠", "no sign-up"]
+
+
+def test_police_warnings_are_never_bad() -> None:
+    for text in (
+        "Sussex Police: revenge porn is a crime. Call the Revenge Porn Helpline",
+        "Illegal streams of the Joshua fight are a scam and carry malware. Watch it legally.",
+        "Essex sexual offences unit appeal: have you seen this man?",
+    ):
+        verdict = ENGINE.classify(repost_from(RuleExample(text=text, urls=("https://bit.ly/x",))))
+        assert not verdict.is_bad, (text, verdict)
+
+
+def test_trust_list_clears_the_accounts_own_domains_and_authors() -> None:
+    bad = repost_from(RuleExample(text="link", urls=("https://crackstreams.biz/x",)))
+    assert ENGINE.classify(bad).category == "illegal_stream"
+    assert not ENGINE.classify(bad, TrustList(trusted_domains=frozenset({"crackstreams.biz"}))).is_bad
+    assert not ENGINE.classify(bad, TrustList(trusted_author_ids=frozenset({"4"}))).is_bad
+    assert not ENGINE.classify(bad, TrustList(trusted_author_handles=frozenset({"@SomeOne"}))).is_bad
+
+
+def test_verdict_carries_rule_version_and_evidence() -> None:
+    verdict = ENGINE.classify(repost_from(RuleExample(urls=("https://www.pornhub.com/view?x=1",))))
+    assert verdict.is_bad and verdict.category == "adult" and verdict.score >= 0.8
+    matches = {match.rule: match for match in verdict.matches}
+    assert set(matches) == {"adult.site.name", "adult.site.host_words"}
+    site = matches["adult.site.name"]
+    assert (site.version, site.evidence) == (ENGINE.rules["adult.site.name"].version, "www.pornhub.com")
+
+
+# Links: the Public Suffix List, IDN, IPs, ports.
+
+HOSTS = [
+    "www.bbc.co.uk", "a.b.example.com", "sussex.police.uk", "www.essex.ac.uk", "crackstreams.netlify.app",
+    "foo.bar.ck", "www.ck", "city.kawasaki.jp", "x.city.kawasaki.jp", "co.uk", "example.xn--p1ai",
+    "streams.s3.amazonaws.com", "user.github.io", "localhost", "pornhub.com.br",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_registrable_domain_agrees_with_tldextract_offline(host: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a network call was attempted")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    oracle = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+    expected = oracle(host).top_domain_under_public_suffix or None
+    assert public_suffixes().registrable_domain(host) == expected
+
+
+def test_an_unlisted_suffix_follows_the_implicit_star_rule() -> None:
+    """tldextract gives up on an unknown TLD; the PSL algorithm's `*` rule keeps the site's name."""
+    assert public_suffixes().registrable_domain("live.crackstreams.newtld") == "crackstreams.newtld"
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "suffixes"),
+    [
+        ("https://a.b.example.co.uk:8443/x", "a.b.example.co.uk", ("a.b.example.co.uk", "b.example.co.uk",
+                                                                  "example.co.uk")),
+        ("http://user:pw@185.10.20.30:8080/live", "185.10.20.30", ("185.10.20.30",)),
+        ("https://Bücher.EXAMPLE.", "xn--bcher-kva.example", ("xn--bcher-kva.example",)),
+        ("acestream://4c2ab0a6f2e4b5d9", "4c2ab0a6f2e4b5d9", ("4c2ab0a6f2e4b5d9",)),
+    ],
+)  # fmt: skip
+def test_links_are_taken_apart(url: str, host: str, suffixes: tuple[str, ...]) -> None:
+    link = parse_link(url)
+    assert link is not None and (link.host, link.suffixes) == (host, suffixes)
+
+
+def test_look_alike_and_rotated_site_names_are_recognised() -> None:
+    assert "pornhub" in parse_link("https://xn--prnhub-wqf.com/").labels  # type: ignore[union-attr]
+    assert "crackstreams" in parse_link("https://crackstreams2.live/").labels  # type: ignore[union-attr]
+    assert parse_link("http://[::1") is None

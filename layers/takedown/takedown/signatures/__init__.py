@@ -1,6 +1,12 @@
-"""Signatures for illegal live streams and adult content: rule packs as data, one engine."""
+"""Signatures for illegal live streams and adult content: rule packs as data, one engine.
 
-from takedown.signatures.engine import BAD_SCORE, SignatureEngine, TrustList, Verdict
+Example:
+    engine = SignatureEngine.load_default()
+    verdict = engine.classify(repost, TrustList(trusted_domains=frozenset({"example-council.gov.uk"})))
+    verdict.category, verdict.score, verdict.matches
+"""
+
+from takedown.signatures.engine import BAD_SCORE, Signals, SignatureEngine, TrustList, Verdict
 from takedown.signatures.rules import Pack, Rule, load_pack
 
-__all__ = ["BAD_SCORE", "Pack", "Rule", "SignatureEngine", "TrustList", "Verdict", "load_pack"]
+__all__ = ["BAD_SCORE", "Pack", "Rule", "SignatureEngine", "Signals", "TrustList", "Verdict", "load_pack"]

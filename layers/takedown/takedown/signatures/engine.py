@@ -1,48 +1,63 @@
 """The signature engine: a Repost in, a Verdict out, with the rules that fired and their evidence.
 
 Signals are combined per category with a noisy-OR of rule weights (1 - Π(1 - w)); a category is
-bad at BAD_SCORE or above. Links to trusted domains are not inspected; posts by trusted authors
-are clean; a rule marked `dampened_by_safety_context` counts for a third when the post reads like
-a warning, an appeal or a news report (the `safety_context` tag).
+bad at BAD_SCORE or above. Links to trusted domains (the packs' allowlist plus the account's own)
+are not inspected; posts by the account's trusted authors are clean; a rule marked
+`dampened_by_safety_context` counts for a third when the post reads like a warning, an appeal or
+a news report (the `safety_context` tag). Evidence is what was written: the host as linked, the
+phrase as it appears in the post, obfuscation included.
+
+Example:
+    engine = SignatureEngine.load_default()
+    verdict = engine.classify(Repost.from_event(event))
+    if verdict.is_bad: ...
 """
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit
-
-import tldextract
 
 from takedown.incidents.model import MatchedRule
 from takedown.repost import Repost
+from takedown.signatures.links import Link, parse_link, public_suffixes, to_ascii
 from takedown.signatures.rules import Category, Pack, Rule, load_pack
-from takedown.signatures.text import tokens
+from takedown.signatures.text import Tokens, tokenise, tokens
 
 BAD_SCORE = 0.8
 SAFETY_CONTEXT_TAG = "safety_context"
 SAFETY_CONTEXT_FACTOR = 1 / 3
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
-# The Public Suffix List snapshot bundled with tldextract: no network at run time.
-_SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+_SPELLED_DOT = "dot"
+_MAX_NAME_WORDS = 3
 
 
 @dataclass(frozen=True)
 class TrustList:
-    """Per-account additions to the packs' own allowlist."""
+    """Per-account additions to the packs' own allowlist: domains whose links are never inspected,
+    and original authors (by id or handle) whose posts the account may always repost."""
 
     trusted_domains: frozenset[str] = frozenset()
     trusted_author_ids: frozenset[str] = frozenset()
     trusted_author_handles: frozenset[str] = frozenset()
 
+    def trusts_author(self, repost: Repost) -> bool:
+        author = repost.source_author
+        if author is None:
+            return False
+        if author.id and author.id in self.trusted_author_ids:
+            return True
+        handle = (author.handle or "").lower()
+        return bool(handle) and any(handle == trusted.lower().lstrip("@") for trusted in self.trusted_author_handles)
+
 
 @dataclass(frozen=True)
 class Verdict:
+    """The outcome for one post: the bad category (None when clean), its score, and the rules that fired."""
+
     category: Category | None
     score: float
     matches: tuple[MatchedRule, ...] = ()
@@ -56,7 +71,9 @@ CLEAN = Verdict(category=None, score=0.0)
 
 
 @dataclass
-class _Hits:
+class Signals:
+    """Every rule that fired on a post (weight-0 tag rules included), with its evidence, and the tags."""
+
     evidence: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     tags: set[str] = field(default_factory=set)
 
@@ -65,143 +82,162 @@ class _Hits:
             self.evidence[rule.id].append(evidence)
         self.tags.update(rule.tags)
 
+    def fired(self, rule_id: str) -> bool:
+        return bool(self.evidence.get(rule_id))
+
 
 class SignatureEngine:
-    """Indexes the rules once; classify() is lookups in dicts and a few regexes."""
+    """Indexes the rules once; classify() is dict and set lookups over tokens and hosts, and a few regexes."""
 
     def __init__(self, packs: list[Pack]) -> None:
         self.rules = {rule.id: rule for pack in packs for rule in pack.rules}
         if len(self.rules) != sum(len(pack.rules) for pack in packs):
             raise ValueError("rule ids must be unique across packs")
         self.versions = {rule.id: rule.version for rule in self.rules.values()}  # hashed once, not per verdict
-        self.trusted_domains = frozenset(d.lower() for pack in packs for d in pack.trusted_domains)
+        self.trusted_domains = frozenset(to_ascii(d) for pack in packs for d in pack.trusted_domains)
         self._domains: dict[str, list[Rule]] = defaultdict(list)
         self._labels: dict[str, list[Rule]] = defaultdict(list)
         self._url_patterns: list[tuple[re.Pattern[str], Rule]] = []
-        # field -> first token -> {phrase tokens: rules}: only phrases starting at a token are tried
+        # field -> first word -> {phrase words: rules}: only phrases starting at a word are tried
         self._phrases: dict[str, dict[str, dict[tuple[str, ...], list[Rule]]]] = {
             "text": defaultdict(lambda: defaultdict(list)),
             "bio": defaultdict(lambda: defaultdict(list)),
         }
         self._unless: dict[str, list[tuple[str, ...]]] = {}
-        self._combinations: list[Rule] = []
+        self._combinations: list[tuple[Rule, frozenset[str], tuple[Rule, ...]]] = []
         self._sensitive: list[Rule] = []
         for rule in self.rules.values():
             self._index(rule)
+        for rule in self.rules.values():
+            if rule.match.all_of:
+                needed = frozenset(rule.match.all_of)
+                feeders = tuple(r for r in self.rules.values() if needed & set(r.tags))
+                self._combinations.append((rule, needed, feeders))
 
     @classmethod
     def from_paths(cls, paths: list[Path]) -> SignatureEngine:
+        """An engine over the given pack files (the default packs are not included)."""
         return cls([load_pack(path) for path in paths])
 
     @classmethod
     def load_default(cls) -> SignatureEngine:
+        """The engine over the packs shipped in `packs/`, built once per process."""
         return _default_engine()
 
     def _index(self, rule: Rule) -> None:
         match = rule.match
         for domain in match.domains:
-            self._domains[domain.lower()].append(rule)
+            self._domains[to_ascii(domain)].append(rule)
         for label in match.domain_labels:
-            self._labels[label.lower()].append(rule)
+            for form in {to_ascii(label), to_ascii(label).replace("-", "")}:
+                self._labels[form].append(rule)
         self._url_patterns.extend((re.compile(p, re.IGNORECASE), rule) for p in match.url_patterns)
         fields = ("text", "bio") if match.field == "any" else (match.field,)
         for phrase in match.phrases:
             key = tuple(tokens(phrase))
+            if not key:
+                raise ValueError(f"{rule.id}: phrase {phrase!r} has no words once folded")
             for name in fields:
                 self._phrases[name][key[0]][key].append(rule)
         if match.unless:
             self._unless[rule.id] = [tuple(tokens(p)) for p in match.unless]
-        if match.all_of:
-            self._combinations.append(rule)
         if match.possibly_sensitive:
             self._sensitive.append(rule)
 
     def classify(self, repost: Repost, trust: TrustList | None = None) -> Verdict:
+        """The verdict on `repost`; `trust` adds the account's own trusted domains and authors."""
         trust = trust or TrustList()
-        author = repost.source_author
-        if author and (
-            (author.id and author.id in trust.trusted_author_ids)
-            or (author.handle and author.handle.lower() in {h.lower() for h in trust.trusted_author_handles})
-        ):
+        if trust.trusts_author(repost):
             return CLEAN
         return self._verdict(self.signals(repost, trust))
 
-    def signals(self, repost: Repost, trust: TrustList | None = None) -> _Hits:
-        """Every rule that fired on `repost`, with its evidence (weight-0 tag rules included)."""
-        trust = trust or TrustList()
-        author = repost.source_author
-        hits = _Hits()
-        trusted = self.trusted_domains | {d.lower() for d in trust.trusted_domains}
+    def signals(self, repost: Repost, trust: TrustList | None = None) -> Signals:
+        """Every rule that fired on `repost`, with its evidence: what a verdict is computed from."""
+        trusted = self.trusted_domains
+        if trust and trust.trusted_domains:
+            trusted = trusted | {to_ascii(d) for d in trust.trusted_domains}
+        signals = Signals()
         for url in repost.urls:
-            self._inspect_url(url, trusted, hits)
-        self._inspect_phrases(tokens(repost.text), "text", hits)
-        if author:
-            self._inspect_phrases(tokens(f"{author.name} {author.bio}"), "bio", hits)
+            link = parse_link(url)
+            if link is not None and trusted.isdisjoint(link.suffixes):
+                self._inspect_link(link, signals)
+        text = tokenise(repost.text)
+        self._inspect_phrases(text, "text", signals)
+        self._inspect_spelled_domains(text, signals)
+        author = repost.source_author
+        if author and (author.name or author.bio):
+            self._inspect_phrases(tokenise(f"{author.name}\n\n{author.bio}"), "bio", signals)
         if repost.possibly_sensitive:
             for rule in self._sensitive:
-                hits.add(rule, "possibly_sensitive")
-        for rule in self._combinations:
-            if set(rule.match.all_of) <= hits.tags:
-                parts = [
-                    e
-                    for r in self.rules.values()
-                    if set(r.tags) & set(rule.match.all_of)
-                    for e in hits.evidence.get(r.id, [])
-                ]
-                hits.add(rule, " + ".join(dict.fromkeys(parts)))
-        return hits
+                signals.add(rule, "possibly_sensitive")
+        for rule, needed, feeders in self._combinations:
+            if needed <= signals.tags:
+                parts = [e for feeder in feeders for e in signals.evidence.get(feeder.id, ())]
+                signals.add(rule, " + ".join(dict.fromkeys(parts)))
+        return signals
 
-    def _inspect_url(self, url: str, trusted: frozenset[str] | set[str], hits: _Hits) -> None:
-        try:
-            parts = urlsplit(url.strip())
-            host = (parts.hostname or "").lower().rstrip(".")
-        except ValueError:
-            return
-        if host and not host.isascii():
-            with contextlib.suppress(UnicodeError):  # an invalid IDN stays as written
-                host = host.encode("idna").decode("ascii")
-        suffixes = _host_suffixes(host)
-        if any(s in trusted for s in suffixes):
-            return
-        for suffix in suffixes:
+    def _inspect_link(self, link: Link, signals: Signals) -> None:
+        for suffix in link.suffixes:
             for rule in self._domains.get(suffix, ()):
-                hits.add(rule, host)
-        label = _registrable_label(host)
-        for rule in self._labels.get(label, ()):
-            hits.add(rule, host)
+                signals.add(rule, link.host)
+        for label in link.labels:
+            for rule in self._labels.get(label, ()):
+                signals.add(rule, link.host)
         for pattern, rule in self._url_patterns:
-            found = pattern.search(url)
+            found = pattern.search(link.url)
             if found:
-                hits.add(rule, found.group(0)[:80])
+                signals.add(rule, found.group(0)[:80])
 
-    def _inspect_phrases(self, words: list[str], field_name: str, hits: _Hits) -> None:
+    def _inspect_spelled_domains(self, text: Tokens, signals: Signals) -> None:
+        """A site name then its suffix in the words: "crackstreams dot biz", "yalla-shoot[.]com".
+
+        A hyphenated name is split into words, so up to three words are joined to find it.
+        """
+        words = text.words
+        suffixes = public_suffixes()
+        for index in range(len(words) - 1):
+            for length in range(1, min(_MAX_NAME_WORDS, len(words) - index - 1) + 1):
+                rules = self._labels.get("".join(words[index : index + length]))
+                if not rules:
+                    continue
+                after = index + length
+                if words[after] == _SPELLED_DOT and after + 1 < len(words):
+                    after += 1
+                written = text.as_written(index, after)
+                if suffixes.is_public_suffix(words[after]) and ("." in written or _SPELLED_DOT in written.lower()):
+                    for rule in rules:
+                        signals.add(rule, written)
+
+    def _inspect_phrases(self, text: Tokens, field_name: str, signals: Signals) -> None:
         index = self._phrases[field_name]
+        words = text.words
         prefix = "bio: " if field_name == "bio" else ""
         for start, word in enumerate(words):
             candidates = index.get(word)
             if not candidates:
                 continue
             for key, rules in candidates.items():
-                if len(key) > 1 and tuple(words[start : start + len(key)]) != key:
+                if len(key) > 1 and words[start : start + len(key)] != key:
                     continue
                 for rule in rules:
                     if not self._cancelled(rule, words, start, len(key)):
-                        hits.add(rule, prefix + " ".join(key))
+                        signals.add(rule, prefix + text.as_written(start, start + len(key) - 1))
 
-    def _cancelled(self, rule: Rule, words: list[str], start: int, length: int) -> bool:
+    def _cancelled(self, rule: Rule, words: tuple[str, ...], start: int, length: int) -> bool:
+        """An `unless` phrase overlapping the match cancels it ("revenge porn" reports a crime)."""
         for unless in self._unless.get(rule.id, ()):
             for begin in range(max(0, start - len(unless) + 1), start + length):
-                if tuple(words[begin : begin + len(unless)]) == unless:
+                if words[begin : begin + len(unless)] == unless:
                     return True
         return False
 
-    def _verdict(self, hits: _Hits) -> Verdict:
-        safety = SAFETY_CONTEXT_TAG in hits.tags
+    def _verdict(self, signals: Signals) -> Verdict:
+        safety = SAFETY_CONTEXT_TAG in signals.tags
         scores: dict[str, float] = {}
         fired: dict[str, list[MatchedRule]] = defaultdict(list)
-        for rule_id, evidence in hits.evidence.items():
+        for rule_id, evidence in signals.evidence.items():
             rule = self.rules[rule_id]
-            if rule.weight <= 0:
+            if rule.weight <= 0 or not evidence:
                 continue
             weight = rule.weight * (SAFETY_CONTEXT_FACTOR if safety and rule.dampened_by_safety_context else 1)
             scores[rule.category] = 1 - (1 - scores.get(rule.category, 0.0)) * (1 - weight)
@@ -216,37 +252,7 @@ class SignatureEngine:
         return Verdict(category=category, score=round(score, 4), matches=tuple(fired[category]))  # type: ignore[arg-type]
 
 
-@lru_cache(maxsize=65536)
-def _host_suffixes(host: str) -> tuple[str, ...]:
-    """a.b.example.co.uk -> [a.b.example.co.uk, b.example.co.uk, example.co.uk]; an IP -> [ip]."""
-    if not host:
-        return ()
-    if _is_ip(host):
-        return (host,)
-    registrable = _SUFFIXES.extract_str(host).top_domain_under_public_suffix or host
-    labels = host.split(".")
-    found = []
-    for i in range(len(labels)):
-        candidate = ".".join(labels[i:])
-        found.append(candidate)
-        if candidate == registrable:
-            break
-    return tuple(found)
-
-
-@lru_cache(maxsize=65536)
-def _registrable_label(host: str) -> str:
-    return "" if not host or _is_ip(host) else _SUFFIXES.extract_str(host).domain
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
 @cache
 def _default_engine() -> SignatureEngine:
+    public_suffixes()  # read with the rules: part of the load, not of the first classification
     return SignatureEngine.from_paths(sorted(PACKS_DIR.glob("*.yaml")))

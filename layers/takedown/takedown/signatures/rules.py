@@ -5,11 +5,15 @@ What it matches is one of:
 - `domains`: registrable domains or hosts (a URL's host and every parent up to its registrable
   domain is looked up: a.b.example.com, b.example.com, example.com);
 - `domain_labels`: the name part of a registrable domain, whatever the suffix (pirate sites rotate
-  TLDs: crackstreams.biz, crackstreams.io...);
-- `url_patterns`: regular expressions over the whole URL (schemes, paths, playlist files);
-- `phrases`: word sequences matched on folded tokens, optionally in the author's bio only (`in: bio`),
+  TLDs: crackstreams.biz, crackstreams.io...), also without hyphens or trailing digits, as the
+  skeleton of a look-alike IDN, and when the post spells it out ("crackstreams dot biz");
+- `url_patterns`: regular expressions over the whole URL, case-insensitive (schemes, ports,
+  paths, playlist files);
+- `phrases`: word sequences matched on folded tokens, in the post's text (`in: text`, the default),
+  the original author's name and bio (`in: bio`) or both (`in: any`),
   never inside another word; `unless` lists phrases that, where they overlap a match, cancel it
   ("revenge porn" is a crime to report, not adult content);
+- `possibly_sensitive`: X flagged the post's media;
 - `all_of`: tags other rules emit; the rule fires when every tag fired (combinations).
 A rule with weight 0 only emits its tags. The version of a rule is a hash of its content, so an
 incident always says exactly which rule fired.
@@ -27,10 +31,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Category = Literal["illegal_stream", "adult"]
+_HOST_NAME = re.compile(r"[^\s/:?#@\[\]]+")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: 10x faster
 
 
 class RuleExample(BaseModel):
+    """A post, reduced to what rules read, that must (or must not) make its rule fire."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     text: str = ""
@@ -40,6 +47,8 @@ class RuleExample(BaseModel):
 
 
 class RuleMatch(BaseModel):
+    """What a rule matches; see the module docstring for each kind."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     domains: tuple[str, ...] = ()
@@ -58,10 +67,15 @@ class RuleMatch(BaseModel):
             raise ValueError("a rule must match something")
         for pattern in self.url_patterns:
             re.compile(pattern)
+        for name in (*self.domains, *self.domain_labels):
+            if not _HOST_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not a host name (no scheme, path, port or spaces)")
         return self
 
 
 class Rule(BaseModel):
+    """One signature: what it matches, how much it weighs, and the examples that prove it."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
@@ -81,6 +95,8 @@ class Rule(BaseModel):
 
 
 class Pack(BaseModel):
+    """A file of rules for one concern, with where its lists came from and its allowlist."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     pack: str
@@ -91,5 +107,6 @@ class Pack(BaseModel):
 
 
 def load_pack(path: Path) -> Pack:
+    """Read and validate one YAML pack; a pydantic ValidationError names the offending rule field."""
     data: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
     return Pack.model_validate(data)

@@ -1,87 +1,125 @@
 """Text folding against obfuscation, then tokens: matching is on whole tokens, never substrings.
 
-Folding: NFKC; zero-width characters removed; styled, fullwidth, enclosed, small-caps and
-look-alike letters (Unicode TR39 confusables, Cyrillic/Greek homoglyphs) folded to plain lowercase
-by decancer (a maintained Rust library); Arabic kept as Arabic (decancer would transliterate it)
-with its diacritics and letter variants normalised. Then tokens: words of letters and digits;
-common leetspeak undone inside words that mix letters and digits; runs of single letters
-("f r e e") joined. Sussex stays "sussex": no token is ever searched inside another.
+Folding, one whitespace-separated chunk at a time (so every token knows where it was written):
+NFKC; zero-width and bidi controls removed; styled, fullwidth, enclosed, small-caps and look-alike
+letters (Unicode TR39 confusables: Cyrillic and Greek homoglyphs...) folded to plain lowercase by
+decancer, a maintained Rust library; Arabic kept as Arabic (decancer would transliterate it) with
+its diacritics, tatweel and letter variants normalised. Then tokens: runs of letters and digits;
+common leetspeak undone inside words that mix letters and digits or symbols (p0rn, $ex, fr33);
+runs of three or more single letters joined ("f r e e", "s.e.x"), a wider gap ending a word.
+Sussex stays "sussex": no token is ever searched inside another.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 import decancer_py
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad"))
-_ARABIC_RUN = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]+")
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c"
+             "\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u3164\ufeff\uffa0")
+)  # fmt: skip
+_CHUNK = re.compile(r"\S+")
+_ARABIC_RUN = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefe]+")
 _ARABIC_DIACRITICS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
-_SYMBOLS = re.compile(r"[^\x00-\x7f\w\s]")  # non-ASCII symbols and punctuation
-_WIDE_GAP = re.compile(r"\s{2,}")
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g"})
-_LEET_SYMBOLS = re.compile(r"(?<=[a-z])[@$!](?=[a-z])|(?<=[a-z])[@$](?=\b)|\b[@$](?=[a-z])")
+_SYMBOLS = re.compile(r"[^\x00-\x7f\w\s]")
+_TOKEN = re.compile(r"[^\W_]+")
+_LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g"})
+# Inside a word @ $ ! stand for letters (p@rn, s3x!); "$" also at its start ($ex). A leading "@" is a mention.
+_LEET_SYMBOLS = re.compile(r"(?<=[a-z])[@$!](?=[a-z])|(?<![\w@$])\$(?=[a-z])")
 _SYMBOL_LETTERS = {"@": "a", "$": "s", "!": "i"}
+_EDGE_PUNCTUATION = "\"'“”‘’«»()[]{}<>.,;:!?¡¿…-–—#*_~|/\\"
+MIN_SPACED_LETTERS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """The folded words of a text, and for each the span of the original text it came from."""
+
+    text: str
+    words: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+
+    def as_written(self, first: int, last: int, limit: int = 80) -> str:
+        """The original text of words `first`..`last` (inclusive), outer punctuation trimmed."""
+        written = self.text[self.spans[first][0] : self.spans[last][1]].strip(_EDGE_PUNCTUATION)
+        return written[:limit]
+
+
+def tokenise(text: str) -> Tokens:
+    """Tokens of `text` with their spans; see the module docstring for what folding undoes."""
+    words: list[str] = []
+    spans: list[tuple[int, int]] = []
+    run: list[tuple[str, tuple[int, int]]] = []  # single letters waiting to be joined
+    last_end = -1
+    for chunk in _CHUNK.finditer(text):
+        if run and text.count(" ", last_end, chunk.start()) + text.count("\n", last_end, chunk.start()) > 1:
+            _flush(run, words, spans)
+        last_end = chunk.end()
+        span = chunk.span()
+        for word in fold_chunk(chunk.group()):
+            if len(word) == 1 and word.isalpha():
+                run.append((word, span))
+                continue
+            _flush(run, words, spans)
+            words.append(word)
+            spans.append(span)
+    _flush(run, words, spans)
+    return Tokens(text, tuple(words), tuple(spans))
+
+
+def _flush(run: list[tuple[str, tuple[int, int]]], words: list[str], spans: list[tuple[int, int]]) -> None:
+    if len(run) >= MIN_SPACED_LETTERS:
+        words.append("".join(word for word, _ in run))
+        spans.append((run[0][1][0], run[-1][1][1]))
+    else:
+        for word, span in run:
+            words.append(word)
+            spans.append(span)
+    run.clear()
+
+
+def tokens(text: str) -> list[str]:
+    """Just the folded words of `text` (rules are compiled from these)."""
+    return list(tokenise(text).words)
+
+
+@lru_cache(maxsize=65536)
+def fold_chunk(chunk: str) -> tuple[str, ...]:
+    """The folded tokens of one whitespace-free chunk. Cached: spam and appeals reuse their words."""
+    folded = fold(chunk)
+    found = []
+    for raw in _TOKEN.findall(folded):
+        mixed = not raw.isdigit() and any(c.isdigit() for c in raw) and any(c.isalpha() for c in raw)
+        found.append(raw.translate(_LEET_DIGITS) if mixed else raw)
+    return tuple(found)
 
 
 def fold(text: str) -> str:
     """Plain lowercase text with obfuscation undone, Arabic preserved."""
-    text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    if text.isascii():
+        return _fold_latin(text)
     pieces, last = [], 0
     for arabic in _ARABIC_RUN.finditer(text):
         pieces.append(_fold_latin(text[last : arabic.start()]))
-        pieces.append(_fold_arabic(arabic.group()))
+        pieces.append(_ARABIC_DIACRITICS.sub("", arabic.group()).translate(_ARABIC_LETTERS))
         last = arabic.end()
     pieces.append(_fold_latin(text[last:]))
     return "".join(pieces)
 
 
-@lru_cache(maxsize=4096)
 def _fold_latin(text: str) -> str:
     if not text:
         return text
     text = _LEET_SYMBOLS.sub(lambda m: _SYMBOL_LETTERS[m.group()], text.lower())
-    # Emoji, currency and other symbols are separators (decancer would read 🔴 as "o", £ as "e");
-    # styled letters are not symbols once NFKC has run (Ⓕ is already F).
     if text.isascii():
         return text
+    # Emoji, currency and other symbols separate words (decancer would read 🔴 as "o" and £ as "e");
+    # styled letters are no longer symbols once NFKC has run (Ⓕ is already F).
     return str(decancer_py.parse(_SYMBOLS.sub(" ", text)))
-
-
-def _fold_arabic(text: str) -> str:
-    return _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_LETTERS)
-
-
-def tokens(text: str) -> list[str]:
-    """Folded tokens, with leetspeak undone and spaced-out letters joined.
-
-    A gap of two or more spaces separates spaced-out words: "F R E E  S T R E A M" is two words.
-    """
-    found = []
-    for segment in _WIDE_GAP.split(fold(text)):
-        words = []
-        for raw in _TOKEN.findall(segment):
-            leet = not raw.isdigit() and any(c.isdigit() for c in raw) and any(c.isalpha() for c in raw)
-            words.append(raw.translate(_LEET) if leet else raw)
-        found.extend(_join_spaced_letters(words))
-    return found
-
-
-def _join_spaced_letters(words: list[str]) -> list[str]:
-    joined, run = [], []
-    for word in [*words, ""]:
-        if len(word) == 1 and word.isalpha():
-            run.append(word)
-            continue
-        if len(run) >= 3:
-            joined.append("".join(run))
-        else:
-            joined.extend(run)
-        run = []
-        if word:
-            joined.append(word)
-    return joined
