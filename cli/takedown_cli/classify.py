@@ -67,5 +67,6 @@ def verdicts(line: str, engine: SignatureEngine) -> Iterator[dict[str, Any]]:
             "action": "undo" if undo else "ignore",
             "category": verdict.category,
             "score": verdict.score,
-            "matches": [m.model_dump() for m in verdict.matches],
+            "contributions": [c.model_dump() for c in verdict.contributions],
+            "versions": verdict.versions,
         }

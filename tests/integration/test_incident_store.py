@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from takedown.incidents.exceptions import IncidentNotFoundError, IncidentTransitionError
-from takedown.incidents.model import Incident, IncidentStatus, MatchedRule, NotificationStatus, Resolution
+from takedown.incidents.model import Incident, IncidentStatus, NotificationStatus, Resolution
 from takedown.incidents.store import IncidentStore
+from takedown.judgement.verdict import Contribution
 from takedown_cli.local.dynamodb_local import local_client
 
 pytestmark = [pytest.mark.integration]
@@ -28,7 +29,7 @@ def _incident(repost_id: str = "200", account_id: str = "100", at: datetime = T0
         source_post_url="https://x.com/streamer/status/300",
         category="illegal_stream",
         score=0.93,
-        matches=[MatchedRule(rule="stream.domain.crackstreams", version="abc123", evidence="crackstreams.biz")],
+        contributions=[Contribution(rule="stream.domain.crackstreams", version="abc123", evidence="crackstreams.biz")],
         received_at=at,
         detected_at=at,
     )

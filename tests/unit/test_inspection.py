@@ -83,7 +83,7 @@ def test_bad_retweet_is_written_first_then_undone_by_its_original_id(world: dict
     assert world["x"].calls == [("unretweet", "924390001122334455")]
     incident = world["incidents"].get(result.incident.incident_id)
     assert [c.status for c in incident.history] == [IncidentStatus.DETECTED, IncidentStatus.UNDONE]
-    assert incident.matches[0].rule == "stream.site.name"
+    assert incident.contributions[0].rule == "stream.site.name"
     assert world["metrics"].events == ["detected:illegal_stream", "undone"]
 
 

@@ -127,7 +127,7 @@ def test_trust_list_clears_the_accounts_own_domains_and_authors() -> None:
 def test_verdict_carries_rule_version_and_evidence() -> None:
     verdict = ENGINE.classify(repost_from(RuleExample(urls=("https://www.pornhub.com/view?x=1",))))
     assert verdict.is_bad and verdict.category == "adult" and verdict.score >= 0.8
-    matches = {match.rule: match for match in verdict.matches}
+    matches = {match.rule: match for match in verdict.contributions}
     assert set(matches) == {"adult.site.name", "adult.site.host_words"}
     site = matches["adult.site.name"]
     assert (site.version, site.evidence) == (ENGINE.rules["adult.site.name"].version, "www.pornhub.com")

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from takedown.incidents.model import Incident, IncidentStatus, MatchedRule
+from takedown.incidents.model import Incident, IncidentStatus
+from takedown.judgement.verdict import Contribution
 from takedown.settings import ConfigurationError
 from takedown.teams import (
     MAX_BODY_BYTES,
@@ -48,9 +49,9 @@ def make_incident(**overrides: Any) -> Incident:
         "source_author_handle": "Twitter",
         "category": "illegal_stream",
         "score": 0.97,
-        "matches": [
-            MatchedRule(rule="stream-domain", version="2026.11.1", evidence="crackstreams.example"),
-            MatchedRule(rule="ppv-fight-words", version="3", evidence="watch joshua v takam live free"),
+        "contributions": [
+            Contribution(rule="stream-domain", version="2026.11.1", evidence="crackstreams.example"),
+            Contribution(rule="ppv-fight-words", version="3", evidence="watch joshua v takam live free"),
         ],
         "text_excerpt": "LIVE NOW: Joshua v Takam free stream",
         "urls": ["https://crackstreams.example/live/joshua"],
@@ -139,7 +140,7 @@ def test_buttons_are_open_url_only_and_review_link_is_optional() -> None:
 
 def test_huge_evidence_still_fits_under_28_kb() -> None:
     incident = make_incident(
-        matches=[MatchedRule(rule=f"rule-{n}", version="1", evidence="x" * 5000) for n in range(3000)],
+        contributions=[Contribution(rule=f"rule-{n}", version="1", evidence="x" * 5000) for n in range(3000)],
         urls=[f"https://stream{n}.example/{'p' * 500}" for n in range(800)],
         text_excerpt="y" * 50_000,
         last_error="e" * 10_000,
@@ -153,7 +154,7 @@ def test_huge_evidence_still_fits_under_28_kb() -> None:
 
 def test_multibyte_evidence_is_measured_in_bytes() -> None:
     incident = make_incident(
-        matches=[MatchedRule(rule=f"r{n}", version="1", evidence="🔴" * 300) for n in range(400)],
+        contributions=[Contribution(rule=f"r{n}", version="1", evidence="🔴" * 300) for n in range(400)],
         text_excerpt="🔴" * 2000,
     )
     assert len(encode_body(build_incident_card(incident, None))) <= MAX_BODY_BYTES
@@ -162,7 +163,7 @@ def test_multibyte_evidence_is_measured_in_bytes() -> None:
 def test_adult_text_is_masked() -> None:
     incident = make_incident(
         category="adult",
-        matches=[MatchedRule(rule="adult-words", version="5", evidence=ADULT_EXCERPT)],
+        contributions=[Contribution(rule="adult-words", version="5", evidence=ADULT_EXCERPT)],
         text_excerpt=ADULT_EXCERPT,
         urls=["https://explicit-site.example/video"],
     )
@@ -177,7 +178,7 @@ def test_adult_text_is_masked() -> None:
 def test_text_from_x_is_never_rendered_as_markdown() -> None:
     injected = "[Reset your password](https://phish.example/login) **now**"
     body = build_incident_card(
-        make_incident(text_excerpt=injected, matches=[MatchedRule(rule="r", version="1", evidence=injected)]),
+        make_incident(text_excerpt=injected, contributions=[Contribution(rule="r", version="1", evidence=injected)]),
         None,
     )
     holders = [node["type"] for node in nodes(body) if injected in node.values()]

@@ -19,10 +19,11 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 from takedown.incidents.model import Incident, IncidentStatus
 from takedown.incidents.store import IncidentStore
+from takedown.judgement.verdict import Verdict
 from takedown.policy import AccountPolicy, PolicyStore, decide_action
 from takedown.repost import Repost
 from takedown.settings import SECRET_MAX_AGE_SECONDS, InspectSettings
-from takedown.signatures import SignatureEngine, TrustList, Verdict
+from takedown.signatures import SignatureEngine, TrustList
 from takedown.webhook.envelopes import PostEvent
 from takedown.x_api import XApiError, XClient, XCredentials, XRateLimitedError, XUnavailableError
 
@@ -161,7 +162,8 @@ class Inspector:
             source_author_handle=repost.source_author.handle if repost.source_author else None,
             category=verdict.category,
             score=verdict.score,
-            matches=list(verdict.matches),
+            contributions=list(verdict.contributions),
+            judgement_versions=dict(verdict.versions),
             text_excerpt=repost.text[:EXCERPT_CHARS],
             urls=list(repost.urls),
             posted_at=repost.posted_at,

@@ -39,6 +39,8 @@ class Author(BaseModel):
     followers: int | None = None
     following: int | None = None
     posts: int | None = None
+    created_at: datetime | None = None  # when the account was opened: spam accounts are often days old
+    default_profile: bool = False  # never set a picture or theme (v1.1 flags; v2's default image URL)
 
 
 class Repost(BaseModel):
@@ -118,6 +120,8 @@ def _v1_author(user: Json) -> Author:
         followers=user.get("followers_count"),
         following=user.get("friends_count"),
         posts=user.get("statuses_count"),
+        created_at=_time(user.get("created_at")),
+        default_profile=bool(user.get("default_profile_image")),
     )
 
 
@@ -192,6 +196,8 @@ def _v2_author(user: Json) -> Author:
         followers=metrics.get("followers_count"),
         following=metrics.get("following_count"),
         posts=metrics.get("tweet_count"),
+        created_at=_time(user.get("created_at")),
+        default_profile="default_profile_images" in str(user.get("profile_image_url") or ""),
     )
 
 

@@ -190,10 +190,10 @@ def _matched_rules(incident: Incident, shown: Callable[[str, int], str], max_mat
                 {"type": "TextRun", "text": shown(match.evidence, _MAX_EVIDENCE_CHARS)},
             ],
         }
-        for match in incident.matches[:max_matches]
+        for match in incident.contributions[:max_matches]
     ]
-    if len(incident.matches) > max_matches:
-        blocks.append(_more(len(incident.matches) - max_matches, "matched rules (see the incident)"))
+    if len(incident.contributions) > max_matches:
+        blocks.append(_more(len(incident.contributions) - max_matches, "matched rules (see the incident)"))
     return blocks
 
 

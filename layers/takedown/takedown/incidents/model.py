@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from takedown.judgement.verdict import Category, Contribution
+
 
 class IncidentStatus(StrEnum):
     DETECTED = "detected"  # written before any action on X
@@ -27,16 +29,6 @@ class NotificationStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # retried from the stream; dead-lettered in the end
-
-
-class MatchedRule(BaseModel):
-    """A signature rule that fired, copied into the incident as it was at detection time."""
-
-    model_config = ConfigDict(frozen=True)
-
-    rule: str
-    version: str
-    evidence: str
 
 
 class StatusChange(BaseModel):
@@ -63,9 +55,10 @@ class Incident(BaseModel):
     source_author_id: str | None = None
     source_author_handle: str | None = None
 
-    category: Literal["illegal_stream", "adult"]
+    category: Category
     score: float
-    matches: list[MatchedRule]
+    contributions: list[Contribution]  # every rule, model part and safeguard, as judged
+    judgement_versions: dict[str, str] = Field(default_factory=dict)  # rule packs' and model's versions
     text_excerpt: str = ""
     urls: list[str] = Field(default_factory=list)
 

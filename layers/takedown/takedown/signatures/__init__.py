@@ -3,10 +3,10 @@
 Example:
     engine = SignatureEngine.load_default()
     verdict = engine.classify(repost, TrustList(trusted_domains=frozenset({"example-council.gov.uk"})))
-    verdict.category, verdict.score, verdict.matches
+    verdict.category, verdict.score, verdict.contributions
 """
 
-from takedown.signatures.engine import BAD_SCORE, Signals, SignatureEngine, TrustList, Verdict
+from takedown.signatures.engine import BAD_SCORE, Signals, SignatureEngine, TrustList
 from takedown.signatures.rules import Pack, Rule, load_pack
 
-__all__ = ["BAD_SCORE", "Pack", "Rule", "SignatureEngine", "Signals", "TrustList", "Verdict", "load_pack"]
+__all__ = ["BAD_SCORE", "Pack", "Rule", "SignatureEngine", "Signals", "TrustList", "load_pack"]

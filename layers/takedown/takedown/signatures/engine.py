@@ -15,16 +15,17 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from takedown.incidents.model import MatchedRule
+from takedown.judgement.verdict import Contribution, Verdict
 from takedown.repost import Repost
 from takedown.signatures.links import Link, parse_link, public_suffixes, to_ascii
-from takedown.signatures.rules import Category, Pack, Rule, load_pack
+from takedown.signatures.rules import Pack, Rule, load_pack
 from takedown.signatures.text import Tokens, tokenise, tokens
 
 BAD_SCORE = 0.8
@@ -54,22 +55,6 @@ class TrustList:
         return bool(handle) and any(handle == trusted.lower().lstrip("@") for trusted in self.trusted_author_handles)
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome for one post: the bad category (None when clean), its score, and the rules that fired."""
-
-    category: Category | None
-    score: float
-    matches: tuple[MatchedRule, ...] = ()
-
-    @property
-    def is_bad(self) -> bool:
-        return self.category is not None
-
-
-CLEAN = Verdict(category=None, score=0.0)
-
-
 @dataclass
 class Signals:
     """Every rule that fired on a post (weight-0 tag rules included), with its evidence, and the tags."""
@@ -94,6 +79,7 @@ class SignatureEngine:
         if len(self.rules) != sum(len(pack.rules) for pack in packs):
             raise ValueError("rule ids must be unique across packs")
         self.versions = {rule.id: rule.version for rule in self.rules.values()}  # hashed once, not per verdict
+        self.version = hashlib.sha256(" ".join(sorted(self.versions.values())).encode()).hexdigest()[:12]
         self.trusted_domains = frozenset(to_ascii(d) for pack in packs for d in pack.trusted_domains)
         self._domains: dict[str, list[Rule]] = defaultdict(list)
         self._labels: dict[str, list[Rule]] = defaultdict(list)
@@ -148,7 +134,7 @@ class SignatureEngine:
         """The verdict on `repost`; `trust` adds the account's own trusted domains and authors."""
         trust = trust or TrustList()
         if trust.trusts_author(repost):
-            return CLEAN
+            return Verdict(category=None, score=0.0, versions={"rules": self.version})
         return self._verdict(self.signals(repost, trust))
 
     def signals(self, repost: Repost, trust: TrustList | None = None) -> Signals:
@@ -234,7 +220,7 @@ class SignatureEngine:
     def _verdict(self, signals: Signals) -> Verdict:
         safety = SAFETY_CONTEXT_TAG in signals.tags
         scores: dict[str, float] = {}
-        fired: dict[str, list[MatchedRule]] = defaultdict(list)
+        fired: dict[str, list[Contribution]] = defaultdict(list)
         for rule_id, evidence in signals.evidence.items():
             rule = self.rules[rule_id]
             if rule.weight <= 0 or not evidence:
@@ -242,14 +228,27 @@ class SignatureEngine:
             weight = rule.weight * (SAFETY_CONTEXT_FACTOR if safety and rule.dampened_by_safety_context else 1)
             scores[rule.category] = 1 - (1 - scores.get(rule.category, 0.0)) * (1 - weight)
             fired[rule.category].append(
-                MatchedRule(rule=rule.id, version=self.versions[rule.id], evidence="; ".join(evidence))
+                Contribution(
+                    kind="rule",
+                    rule=rule.id,
+                    version=self.versions[rule.id],
+                    evidence="; ".join(evidence),
+                    category=rule.category,
+                    weight=round(weight, 4),
+                )
             )
+        versions = {"rules": self.version}
         if not scores:
-            return CLEAN
+            return Verdict(category=None, score=0.0, versions=versions)
         category, score = max(scores.items(), key=lambda item: item[1])
         if score < BAD_SCORE:
-            return Verdict(category=None, score=round(score, 4))
-        return Verdict(category=category, score=round(score, 4), matches=tuple(fired[category]))  # type: ignore[arg-type]
+            return Verdict(category=None, score=round(score, 4), versions=versions)
+        return Verdict(
+            category=category,  # type: ignore[arg-type]
+            score=round(score, 4),
+            contributions=tuple(fired[category]),
+            versions=versions,
+        )
 
 
 @cache
