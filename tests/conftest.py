@@ -9,7 +9,7 @@ import pytest
 from takedown_cli.local.lambda_runtime import LambdaContext
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "x"
+FIXTURES = ROOT / "tests" / "fixtures" / "x"  # X payload samples with their sources (README.md there)
 EVENTS = ROOT / "events"
 
 
