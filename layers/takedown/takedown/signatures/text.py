@@ -27,14 +27,28 @@ _CHUNK = re.compile(r"\S+")
 _ARABIC_RUN = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefe]+")
 _ARABIC_DIACRITICS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
-_SYMBOLS = re.compile(r"[^\x00-\x7f\w\s]")
-_TOKEN = re.compile(r"[^\W_]+")
+# Letters, digits and the marks that belong to them: Python's \w leaves out combining marks, which
+# Indic and Thai words are full of (मुफ्त, ดูบอล); dandas and Thai signs of punctuation are not words.
+_MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0900-\u0963\u0966-\u0dff\u0e00-\u0e4e\u0e50-\u0eff\u1000-\u109f\u1780-\u17ff\u3099\u309a"
+_TOKEN = re.compile(f"(?:[^\\W_]|[{_MARKS}])+")
+_SYMBOLS = re.compile(f"[^\\x00-\\x7f\\w\\s{_MARKS}]")
 _LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g"})
 # Inside a word @ $ ! stand for letters (p@rn, s3x!); "$" also at its start ($ex). A leading "@" is a mention.
 _LEET_SYMBOLS = re.compile(r"(?<=[a-z])[@$!](?=[a-z])|(?<![\w@$])\$(?=[a-z])")
 _SYMBOL_LETTERS = {"@": "a", "$": "s", "!": "i"}
 _EDGE_PUNCTUATION = "\"'“”‘’«»()[]{}<>.,;:!?¡¿…-–—#*_~|/\\"
 MIN_SPACED_LETTERS = 3
+_VOWELS = frozenset("aeiouy")
+_L_CLUSTER = frozenset("bcfgkps")
+_HOMOGLYPH_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+# Letters of Cyrillic and Greek drawn like Latin ones, by shape (capitals apart: Greek Ν is N, ν is v).
+_TO_LATIN = str.maketrans(
+    "АВЕЅІЈКМНОРСТУХаеѕіјорсхуԁһӏԛԝүвкмнт"
+    "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧαεικνορτυχ",
+    "abesijkmhopctyxaesijopcxydhlqwybkmht"
+    "abezhikmnoptyxaeikvoptux",
+)  # fmt: skip
+_LATIN_TO_CYRILLIC = str.maketrans("aeopcxyk", "аеорсхук")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,34 +106,79 @@ def tokens(text: str) -> list[str]:
 @lru_cache(maxsize=65536)
 def fold_chunk(chunk: str) -> tuple[str, ...]:
     """The folded tokens of one whitespace-free chunk. Cached: spam and appeals reuse their words."""
-    folded = fold(chunk)
     found = []
-    for raw in _TOKEN.findall(folded):
+    for raw in _TOKEN.findall(fold(chunk)):
         mixed = not raw.isdigit() and any(c.isdigit() for c in raw) and any(c.isalpha() for c in raw)
-        found.append(raw.translate(_LEET_DIGITS) if mixed else raw)
+        found.append(_unleet(raw) if mixed else raw)
     return tuple(found)
 
 
+def _unleet(word: str) -> str:
+    """Digits that stand for letters, read in context: "1" is "l" next to another l ("fu11"), after a
+    consonant that takes an l ("p1ay", "s1ut") or opening a word before a vowel ("1ive"), else "i"."""
+    letters = list(word)
+    for index, char in enumerate(letters):
+        if char != "1":
+            letters[index] = char.translate(_LEET_DIGITS)
+            continue
+        before = word[index - 1] if index else ""
+        after = word[index + 1] if index + 1 < len(word) else ""
+        as_l = (
+            "l" in (before, after)
+            or "1" in (before, after)
+            or (after in _VOWELS and (before in _L_CLUSTER or not before))
+        )
+        letters[index] = "l" if as_l else "i"
+    return "".join(letters)
+
+
 def fold(text: str) -> str:
-    """Plain lowercase text with obfuscation undone, Arabic preserved."""
+    """Plain lowercase text with obfuscation undone; every script kept in its own letters."""
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     if text.isascii():
-        return _fold_latin(text)
+        return _LEET_SYMBOLS.sub(lambda m: _SYMBOL_LETTERS[m.group()], text.lower())
     pieces, last = [], 0
     for arabic in _ARABIC_RUN.finditer(text):
-        pieces.append(_fold_latin(text[last : arabic.start()]))
+        pieces.append(_fold_words(text[last : arabic.start()]))
         pieces.append(_ARABIC_DIACRITICS.sub("", arabic.group()).translate(_ARABIC_LETTERS))
         last = arabic.end()
-    pieces.append(_fold_latin(text[last:]))
+    pieces.append(_fold_words(text[last:]))
     return "".join(pieces)
 
 
-def _fold_latin(text: str) -> str:
-    if not text:
-        return text
-    text = _LEET_SYMBOLS.sub(lambda m: _SYMBOL_LETTERS[m.group()], text.lower())
+def _fold_words(text: str) -> str:
+    # Emoji, currency and other symbols separate words (🔴 is not an "o", £ not an "e"); styled
+    # letters are no longer symbols once NFKC has run (Ⓕ is already F).
+    text = _SYMBOLS.sub(" ", text)
     if text.isascii():
-        return text
-    # Emoji, currency and other symbols separate words (decancer would read 🔴 as "o" and £ as "e");
-    # styled letters are no longer symbols once NFKC has run (Ⓕ is already F).
-    return str(decancer_py.parse(_SYMBOLS.sub(" ", text)))
+        return _LEET_SYMBOLS.sub(lambda m: _SYMBOL_LETTERS[m.group()], text.lower())
+    return _TOKEN.sub(lambda m: _fold_word(m.group()), text)
+
+
+@lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    """One word in its own script. Latin with look-alikes from Cyrillic or Greek ("strеam", "ΟΝLYFANS")
+    becomes plain Latin; a Cyrillic word with Latin look-alikes ("пoрно") plain Cyrillic; a word of one
+    other script (Порно, Ελλάδα, 免费直播, ดูบอลสด) stays as written, lowercased; styled and accented
+    Latin ("ᴏɴʟʏꜰᴀɴꜱ", "grátis") is read by decancer."""
+    if word.isascii():
+        return _LEET_SYMBOLS.sub(lambda m: _SYMBOL_LETTERS[m.group()], word.lower())
+    counts: dict[str, int] = {}
+    for char in word:
+        if char.isalpha():
+            script = _script(char)
+            counts[script] = counts.get(script, 0) + 1
+    scripts = set(counts)
+    if scripts <= {"LATIN"}:
+        return str(decancer_py.parse(word.replace("ß", "ss").replace("ẞ", "ss")))
+    if scripts <= _HOMOGLYPH_SCRIPTS and "LATIN" in scripts:
+        if counts.get("CYRILLIC", 0) > counts["LATIN"]:
+            return word.lower().translate(_LATIN_TO_CYRILLIC)
+        return str(decancer_py.parse(word.translate(_TO_LATIN)))
+    return word.lower()
+
+
+@lru_cache(maxsize=4096)
+def _script(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return name.split(" ", 1)[0] if name else ""
