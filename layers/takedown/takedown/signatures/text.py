@@ -29,7 +29,10 @@ _ARABIC_DIACRITICS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed
 _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
 # Letters, digits and the marks that belong to them: Python's \w leaves out combining marks, which
 # Indic and Thai words are full of (मुफ्त, ดูบอล); dandas and Thai signs of punctuation are not words.
-_MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0900-\u0963\u0966-\u0dff\u0e00-\u0e4e\u0e50-\u0eff\u1000-\u109f\u1780-\u17ff\u3099\u309a"
+_MARKS = (
+    "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0900-\u0963\u0966-\u0dff"
+    "\u0e00-\u0e4e\u0e50-\u0eff\u1000-\u109f\u1780-\u17ff\u3099\u309a"
+)
 _TOKEN = re.compile(f"(?:[^\\W_]|[{_MARKS}])+")
 _SYMBOLS = re.compile(f"[^\\x00-\\x7f\\w\\s{_MARKS}]")
 _LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g"})
