@@ -22,12 +22,12 @@ help:
 	@echo "make test   - lint the template and code, then every test (unit, integration, packaging, e2e)"
 	@echo "make bench  - print the performance figures as JSON lines"
 
-$(VENV)/.installed: requirements-dev.txt layers/takedown/requirements.txt pyproject.toml
+$(VENV)/.installed: requirements-dev.txt layers/takedown/requirements.txt pyproject.toml local/pyproject.toml local/requirements.txt
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv install 3.13.0, or set PYTHON313=...)"; exit 1; }
 	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==26.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet --no-deps -e . -e local
 	touch $@
 
 $(TOOLS)/.installed: requirements-tools.txt
@@ -57,13 +57,13 @@ test: lint
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 demo: $(VENV)/.installed node_modules/.installed
-	$(PY) -m takedown_cli.demo
+	$(VENV)/bin/takedown-local demo
 
 bench: $(VENV)/.installed node_modules/.installed
 	$(PY) bench/run.py
 
 events: $(VENV)/.installed
-	$(PY) -m takedown_cli.sample_events
+	$(VENV)/bin/takedown-local events
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache

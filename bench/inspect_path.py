@@ -24,8 +24,8 @@ from takedown.inspection import Inspector
 from takedown.policy import AccountPolicy, PolicyStore
 from takedown.signatures import SignatureEngine
 from takedown.webhook import read_delivery
-from takedown_cli.local.lambda_runtime import LambdaContext, load_function
-from takedown_cli.local.tables import create_tables
+from takedown_local.lambda_runtime import LambdaContext, load_function
+from takedown_local.template import create_tables
 
 MESSAGES = 300
 ACCOUNT = "1000000000000000001"

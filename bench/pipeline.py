@@ -25,7 +25,7 @@ import httpx
 
 from bench.context import emit
 from takedown.webhook import sign
-from takedown_cli.local.stack import LocalStack, StackOptions, wait_for
+from takedown_local.stack import LocalStack, StackOptions, wait_for
 
 EVENTS = 1000
 PAYLOAD = json.loads((ROOT / "events" / "payloads" / "aaa_retweet_illegal_stream.json").read_bytes())

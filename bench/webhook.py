@@ -42,8 +42,8 @@ def warm_request_us(in_memory_queue: bool) -> list[float]:
     import boto3
     from moto import mock_aws
 
-    from takedown_cli.local.lambda_runtime import LambdaContext, load_function
-    from takedown_cli.sample_events import SAMPLE_CONSUMER_SECRET
+    from takedown_local.lambda_runtime import LambdaContext, load_function
+    from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET
     from tests.conftest import EVENTS
 
     with mock_aws():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from takedown_cli.local.lambda_runtime import LambdaContext
+from takedown_local.lambda_runtime import LambdaContext
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "x"  # X payload samples with their sources (README.md there)

@@ -1,1 +1,1 @@
-"""The `takedown` command: ops and developer tools over the Takedown library."""
+"""The `takedown` command for ops: classify, incidents. Developer tooling is `takedown-local` (local/)."""

@@ -1,26 +1,25 @@
-"""`takedown`: one entry point; each sub-command lives in its own module with a `register` function."""
+"""`takedown`: the ops command. Each sub-command lives in its own module with a `register` function.
+
+Developer tooling (the local stack, stand-ins, demo, sample events) is `takedown-local`, a separate
+package under local/: this command imports none of it.
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
-# Each module defines register(subparsers) which adds its parser and sets `handler` (args -> exit code).
-COMMAND_MODULES = ("takedown_cli.classify", "takedown_cli.incidents", "takedown_cli.local")
+from takedown_cli import classify, incidents
+
+# Each module defines register(subparsers), which adds its parser and sets `handler` (args -> exit code).
+COMMAND_MODULES = (classify, incidents)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="takedown", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    for module in COMMAND_MODULES:
         module.register(subparsers)
     return parser
 

@@ -20,10 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from takedown.inspect_queue import SqsInspectQueue
 from takedown.settings import SECRET_MAX_AGE_SECONDS, WebhookSettings
-from takedown.webhook import MalformedDeliveryError, WebhookError, WebhookIntake
-
-WEBHOOK_PATH = "/webhooks/x"
-SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+from takedown.webhook import SIGNATURE_HEADER, WEBHOOK_PATH, MalformedDeliveryError, WebhookError, WebhookIntake
 
 logger = Logger()
 metrics = Metrics()

@@ -1,7 +1,8 @@
-"""Turn an HTTP request into the API Gateway HTTP API (payload format 2.0) event Lambda receives.
+"""API Gateway HTTP API on the local stack: HTTP requests in, payload format 2.0 events out.
 
-Used to write the `events/` files and by the local stack's webhook server, as `sam local start-api`
-does, so that the real handler runs unchanged.
+`http_api_event` writes the event Lambda receives for one request (used for the `events/` files
+too); `WebhookServer` serves the real webhook handler behind it on loopback, as
+`sam local start-api` does, so that the handler runs unchanged.
 """
 
 from __future__ import annotations
@@ -10,6 +11,13 @@ import base64
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from types import ModuleType
+
+from werkzeug.wrappers import Request, Response
+
+from takedown.webhook import WEBHOOK_PATH
+from takedown_local.lambda_runtime import LambdaContext
+from takedown_local.standins.server import LoopbackServer
 
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
 
@@ -74,3 +82,25 @@ def _is_utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+class WebhookServer(LoopbackServer):
+    """HTTP in, API Gateway HTTP API v2 event to the real handler, its response out."""
+
+    def __init__(self, handler: ModuleType, port: int = 0) -> None:
+        super().__init__(port)
+        self._handler = handler
+
+    def handle(self, request: Request) -> Response:
+        if request.path != WEBHOOK_PATH:
+            return Response('{"message":"Not Found"}', status=404, content_type="application/json")
+        event = http_api_event(
+            request.method,
+            request.path,
+            request.query_string.decode("latin-1"),
+            dict(request.headers),
+            request.get_data(cache=False),
+            source_ip=request.remote_addr or "127.0.0.1",
+        )
+        result = self._handler.lambda_handler(event, LambdaContext(function_name="takedown-webhook"))
+        return Response(result.get("body") or "", status=result["statusCode"], headers=result.get("headers"))

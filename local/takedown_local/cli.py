@@ -1,4 +1,5 @@
-"""`takedown local serve`: the local stack (see stack.py) in one command, until Ctrl-C."""
+"""`takedown-local`: the developer's commands. `serve` runs the local stack (see stack.py) until
+Ctrl-C, `demo` runs `make demo`, `events` rewrites `events/*.json` from `events/payloads/`."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 
-from takedown_cli.sample_events import SAMPLE_CONSUMER_SECRET
+from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    local = subparsers.add_parser("local", help="run Takedown on this machine")
-    commands = local.add_subparsers(dest="local_command", required=True)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="takedown-local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="start the local stack and print its endpoints as one JSON line")
     serve.add_argument("--port", type=int, default=8080, help="webhook port (0 picks a free one)")
     serve.add_argument("--moto-port", type=int, default=5005, help="SQS and Secrets Manager (events/env.json)")
@@ -22,10 +24,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--consumer-secret", default=SAMPLE_CONSUMER_SECRET, help="X app consumer secret")
     serve.add_argument("--account-id", default="1000000000000000001", help="the subscribed account, in enforce mode")
     serve.set_defaults(handler=serve_until_interrupted)
+    demo = commands.add_parser("demo", help="the whole pipeline on local parts, and what happened")
+    demo.set_defaults(handler=lambda _args: _demo())
+    events = commands.add_parser("events", help="rewrite events/*.json from events/payloads/")
+    events.set_defaults(handler=lambda _args: _write_events())
+    return parser
 
 
 def serve_until_interrupted(args: argparse.Namespace) -> int:
-    from takedown_cli.local.stack import LocalStack, StackOptions  # noqa: PLC0415 - heavy, only for serve
+    from takedown_local.stack import LocalStack, StackOptions  # noqa: PLC0415 - heavy, only for serve
 
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -43,3 +50,25 @@ def serve_until_interrupted(args: argparse.Namespace) -> int:
         stopping.wait()
         print("stopping the local stack", file=sys.stderr, flush=True)
     return 0
+
+
+def _demo() -> int:
+    from takedown_local.demo import run_demo  # noqa: PLC0415 - heavy, only for demo
+
+    return run_demo()
+
+
+def _write_events() -> int:
+    from takedown_local.sample_events import main as write_events  # noqa: PLC0415
+
+    write_events()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

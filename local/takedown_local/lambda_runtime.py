@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "functions"
+from takedown_local import FUNCTIONS_DIR
 
 
 def load_function(function: str, functions_dir: Path = FUNCTIONS_DIR) -> ModuleType:

@@ -2,7 +2,7 @@
 
 The bodies in events/payloads/ are X-shaped webhook deliveries (compact, `\\/`-escaped, as X sends
 them); each event carries X's signature made with SAMPLE_CONSUMER_SECRET, the consumer secret the
-local stack and `events/env.json` use. Run `python -m takedown_cli.sample_events` after editing a
+local stack and `events/env.json` use. Run `takedown-local events` (`make events`) after editing a
 payload; a test checks the committed events match.
 """
 
@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
-from takedown.webhook import crc_response_token, sign
-from takedown_cli.local.http_api import http_api_event
+from takedown.webhook import SIGNATURE_HEADER, WEBHOOK_PATH, crc_response_token, sign
+from takedown_local import EVENTS_DIR
+from takedown_local.api_gateway import http_api_event
 
 SAMPLE_CONSUMER_SECRET = "takedown-local-consumer-secret"  # noqa: S105 - a documented test value
-WEBHOOK_PATH = "/webhooks/x"
-EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 X_SOURCE_IP = "199.16.157.172"  # one of X's webhook senders, as in a real CRC capture
 _AT = datetime(2026, 11, 21, 20, 15, 0, tzinfo=UTC)
 
@@ -42,7 +40,7 @@ def build_events() -> dict[str, dict]:
             "content-type": "application/json; charset=utf-8",
             "host": "abc123.execute-api.eu-west-2.amazonaws.com",
             "user-agent": "Twitter-Webhooks/1.0",
-            "x-twitter-webhooks-signature": sign(secret, body),
+            SIGNATURE_HEADER: sign(secret, body),
         }
         events[name] = http_api_event(
             "POST",
@@ -62,7 +60,7 @@ def build_events() -> dict[str, dict]:
         {
             "host": "abc123.execute-api.eu-west-2.amazonaws.com",
             "user-agent": "Twitter-CRC/1.0",
-            "x-twitter-webhooks-signature": sign(SAMPLE_CONSUMER_SECRET, query.encode()),
+            SIGNATURE_HEADER: sign(SAMPLE_CONSUMER_SECRET, query.encode()),
         },
         b"",
         source_ip=X_SOURCE_IP,

@@ -1,5 +1,7 @@
 """All of Takedown on one machine, with the same Lambda code: only endpoints differ.
 
+This module starts and stops the parts and wires them together; the parts are in their own modules.
+
 - DynamoDB Local (AWS's engine) holds the tables, created from template.yaml's definitions;
 - moto in server mode stands in for SQS and Secrets Manager;
 - the real webhook handler answers HTTP requests turned into API Gateway HTTP API v2 events;
@@ -16,30 +18,23 @@ import json
 import logging
 import os
 import secrets
-import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import Any, Self
 
 from moto.server import ThreadedMotoServer
-from werkzeug.wrappers import Request, Response
 
-from takedown_cli.local.dynamodb_local import DynamoDBLocal, free_port, local_client
-from takedown_cli.local.http_api import http_api_event
-from takedown_cli.local.lambda_runtime import LambdaContext, load_function
-from takedown_cli.local.tables import (
-    create_tables,
-    inspect_redrive_max_receive_count,
-    notify_event_source,
-)
-from takedown_cli.sample_events import SAMPLE_CONSUMER_SECRET
-from takedown_cli.standins import TeamsStandIn, XStandIn
-from takedown_cli.standins.server import LoopbackServer
+from takedown.webhook import WEBHOOK_PATH
+from takedown_local import TEMPLATE
+from takedown_local.api_gateway import WebhookServer
+from takedown_local.dynamodb_local import DynamoDBLocal, free_port, local_client
+from takedown_local.event_sources import Poller, SqsEventSource, StreamEventSource
+from takedown_local.lambda_runtime import load_function
+from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET
+from takedown_local.standins import TeamsStandIn, XStandIn
+from takedown_local.template import create_inspect_queues, create_tables, inspect_max_receive_count, notify_event_source
 
-TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
-WEBHOOK_PATH = "/webhooks/x"
 SAMPLE_ACCOUNT_ID = "1000000000000000001"
 SAMPLE_ACCOUNT_HANDLE = "ExampleConstab"
 LOCAL_CONSUMER_KEY = "takedownlocalconsumerkey"  # letters and digits only, as OAuth 1.0a keys are
@@ -58,192 +53,6 @@ class StackOptions:
     account_handle: str = SAMPLE_ACCOUNT_HANDLE
     retry_base_seconds: int = 1  # the cloud waits longer between retries; locally, seconds matter
     stream_retry_seconds: float = 1.0
-
-
-class WebhookServer(LoopbackServer):
-    """HTTP in, API Gateway HTTP API v2 event to the real handler, its response out."""
-
-    def __init__(self, handler: ModuleType, port: int = 0) -> None:
-        super().__init__(port)
-        self._handler = handler
-
-    def handle(self, request: Request) -> Response:
-        if request.path != WEBHOOK_PATH:
-            return Response('{"message":"Not Found"}', status=404, content_type="application/json")
-        event = http_api_event(
-            request.method,
-            request.path,
-            request.query_string.decode("latin-1"),
-            dict(request.headers),
-            request.get_data(cache=False),
-            source_ip=request.remote_addr or "127.0.0.1",
-        )
-        result = self._handler.lambda_handler(event, LambdaContext(function_name="takedown-webhook"))
-        return Response(result.get("body") or "", status=result["statusCode"], headers=result.get("headers"))
-
-
-class _Poller(threading.Thread):
-    """A background loop that stops when asked; errors are logged, never silently swallowed."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name=name, daemon=True)
-        self._stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                if not self.poll_once():
-                    self._stopping.wait(0.05)
-            except Exception:  # noqa: BLE001 - a poller must outlive one bad batch, and say so
-                log.exception("%s failed a poll", self.name)
-                self._stopping.wait(1)
-
-    def poll_once(self) -> bool:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self.join(timeout=10)
-
-
-class SqsEventSource(_Poller):
-    """Lambda's SQS event source mapping for the inspect function, against moto."""
-
-    def __init__(self, sqs: Any, queue_url: str, queue_arn: str, handler: ModuleType) -> None:
-        super().__init__("inspect-queue")
-        self._sqs, self._queue_url, self._queue_arn, self._handler = sqs, queue_url, queue_arn, handler
-
-    def poll_once(self) -> bool:
-        messages = self._sqs.receive_message(
-            QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
-        ).get("Messages", [])
-        if not messages:
-            return False
-        event = {"Records": [self._record(message) for message in messages]}
-        try:
-            response = self._handler.lambda_handler(event, LambdaContext(function_name="takedown-inspect"))
-        except Exception:  # noqa: BLE001 - a function error: every message returns after its visibility timeout
-            log.warning("inspect failed a batch of %d; SQS will deliver it again", len(messages))
-            return True
-        failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
-        done = [m for m in messages if m["MessageId"] not in failed]
-        if done:
-            self._sqs.delete_message_batch(
-                QueueUrl=self._queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
-            )
-        return True
-
-    def _record(self, message: dict) -> dict:
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": {},
-            "md5OfBody": message["MD5OfBody"],
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self._queue_arn,
-            "awsRegion": "eu-west-2",
-        }
-
-
-class StreamEventSource(_Poller):
-    """Lambda's DynamoDB stream event source mapping for the notify function, on DynamoDB Local."""
-
-    def __init__(self, streams: Any, stream_arn: str, handler: ModuleType, source: dict, retry_seconds: float) -> None:
-        super().__init__("incidents-stream")
-        self._streams, self._stream_arn, self._handler = streams, stream_arn, handler
-        self._filters = [json.loads(f["Pattern"]) for f in source.get("FilterCriteria", {}).get("Filters", [])]
-        self._max_retries = int(source.get("MaximumRetryAttempts", 8))
-        self._retry_seconds = retry_seconds
-        self._iterators: dict[str, str | None] = {}
-        self._checkpoints: dict[str, str] = {}  # shard -> last sequence number delivered
-        self._closed: set[str] = set()
-        self.dead_letters: list[dict] = []
-
-    def poll_once(self) -> bool:
-        for shard in self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]:
-            if shard["ShardId"] not in self._closed and self._iterators.get(shard["ShardId"]) is None:
-                self._iterators[shard["ShardId"]] = self._iterator(shard["ShardId"])
-        progressed = False
-        for shard_id, iterator in list(self._iterators.items()):
-            if iterator is None:
-                continue
-            try:
-                page = self._streams.get_records(ShardIterator=iterator, Limit=10)
-            except (
-                self._streams.exceptions.TrimmedDataAccessException,
-                self._streams.exceptions.ExpiredIteratorException,
-            ):
-                self._iterators[shard_id] = None  # taken afresh from the checkpoint on the next poll
-                continue
-            self._iterators[shard_id] = page.get("NextShardIterator")
-            if self._iterators[shard_id] is None:
-                self._closed.add(shard_id)
-            if page["Records"]:
-                self._checkpoints[shard_id] = page["Records"][-1]["dynamodb"]["SequenceNumber"]
-            records = [self._record(r) for r in page["Records"]]
-            records = [r for r in records if not self._filters or any(_matches(f, r) for f in self._filters)]
-            if records:
-                self._deliver(records)
-                progressed = True
-        return progressed
-
-    def _iterator(self, shard_id: str) -> str:
-        if shard_id in self._checkpoints:
-            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._checkpoints[shard_id]}
-        else:
-            position = {"ShardIteratorType": "TRIM_HORIZON"}
-        return self._streams.get_shard_iterator(StreamArn=self._stream_arn, ShardId=shard_id, **position)[
-            "ShardIterator"
-        ]
-
-    def _deliver(self, records: list[dict]) -> None:
-        attempt = 0
-        while records and not self._stopping.is_set():
-            try:
-                response = self._handler.lambda_handler(
-                    {"Records": records}, LambdaContext(function_name="takedown-notify")
-                )
-                failures = [item["itemIdentifier"] for item in response.get("batchItemFailures", [])]
-            except Exception:  # noqa: BLE001 - a function error: Lambda retries the whole batch
-                log.warning("notify failed a batch of %d; retrying it", len(records))
-                failures = [record["dynamodb"]["SequenceNumber"] for record in records]
-            if not failures:
-                return
-            first_failed = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failures)
-            records = records[first_failed:]  # checkpoint: what came before is done
-            attempt += 1
-            if attempt > self._max_retries:
-                log.error("stream records sent to the on-failure destination: %d", len(records))
-                self.dead_letters.extend(records)
-                return
-            self._stopping.wait(self._retry_seconds)
-
-    def _record(self, record: dict) -> dict:
-        data = dict(record["dynamodb"])
-        created = data.get("ApproximateCreationDateTime")
-        if created is not None and not isinstance(created, int | float):
-            data["ApproximateCreationDateTime"] = created.timestamp()
-        return {
-            "eventID": record["eventID"],
-            "eventName": record["eventName"],
-            "eventVersion": record.get("eventVersion", "1.1"),
-            "eventSource": "aws:dynamodb",
-            "awsRegion": "eu-west-2",
-            "dynamodb": data,
-            "eventSourceARN": self._stream_arn,
-        }
-
-
-def _matches(pattern: Any, value: Any) -> bool:
-    """Lambda event filtering for the pattern shapes the template uses: nested keys, lists of values."""
-    if isinstance(pattern, dict):
-        return isinstance(value, dict) and all(k in value and _matches(p, value[k]) for k, p in pattern.items())
-    if isinstance(pattern, list):
-        return value in pattern
-    return pattern == value
 
 
 class LocalStack:
@@ -314,26 +123,15 @@ class LocalStack:
         self._stoppers.append(part)
         return part
 
-    def _started_poller(self, poller: _Poller) -> Any:
+    def _started_poller(self, poller: Poller) -> Any:
         poller.start()
         self._stoppers.append(poller)
         return poller
 
     def _create_queues(self) -> tuple[str, str]:
-        sqs = local_client("sqs", self.moto_url)
-        dlq_url = sqs.create_queue(QueueName="takedown-inspect-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        redrive = {
-            "deadLetterTargetArn": dlq_arn,
-            "maxReceiveCount": inspect_redrive_max_receive_count(TEMPLATE),
-        }
-        queue_url = sqs.create_queue(
-            QueueName="takedown-inspect.fifo",
-            Attributes={"FifoQueue": "true", "VisibilityTimeout": "10", "RedrivePolicy": json.dumps(redrive)},
-        )["QueueUrl"]
-        self.dead_letter_queue_url = dlq_url
-        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        return queue_url, arn
+        queue, dead_letters = create_inspect_queues(local_client("sqs", self.moto_url), TEMPLATE, prefix="takedown-")
+        self.dead_letter_queue_url = dead_letters.url
+        return queue.url, queue.arn
 
     def _create_secrets(self) -> None:
         secrets_manager = local_client("secretsmanager", self.moto_url)
@@ -376,7 +174,7 @@ class LocalStack:
             "INSPECT_QUEUE_URL": queue_url,
             "INCIDENTS_TABLE": self.incidents_table,
             "ACCOUNTS_TABLE": self.accounts_table,
-            "INSPECT_MAX_RECEIVE_COUNT": str(inspect_redrive_max_receive_count(TEMPLATE)),
+            "INSPECT_MAX_RECEIVE_COUNT": str(inspect_max_receive_count(TEMPLATE)),
             "INSPECT_RETRY_BASE_SECONDS": str(self.options.retry_base_seconds),
             "TEAMS_WEBHOOK_SECRET_ID": "takedown/teams-webhook",
         }

@@ -1,7 +1,14 @@
-"""Local resources from template.yaml's own definitions, so that local and cloud cannot drift."""
+"""Local resources from template.yaml's own definitions, so that local and cloud cannot drift.
+
+Tables (keys, indexes, stream), the inspect queue and its dead-letter queue (FIFO, visibility
+timeout, redrive), and the notify function's stream event source (filter, retries) are all read
+from the template; `!Ref` to a parameter resolves to the parameter's default.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +17,8 @@ import yaml
 # What CreateTable takes; the rest (PITR, deletion protection, SSE, TTL, tags) is cloud-only or
 # set by a separate call.
 _CREATE_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "StreamSpecification")
+# The queue properties that behave the same on moto; KMS and throughput settings are cloud-only.
+_QUEUE_ATTRIBUTES = ("FifoQueue", "DeduplicationScope", "VisibilityTimeout", "MessageRetentionPeriod")
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -29,8 +38,19 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
 _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
+def _template(template: Path) -> dict[str, Any]:
+    return yaml.load(template.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
 def template_resources(template: Path) -> dict[str, dict[str, Any]]:
-    return yaml.load(template.read_text(), Loader=_CfnLoader)["Resources"]  # noqa: S506 - SafeLoader subclass
+    return _template(template)["Resources"]
+
+
+def parameter_default(template: Path, value: Any) -> Any:
+    """`value`, or the default of the parameter it `!Ref`s."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return _template(template)["Parameters"][value["Ref"]]["Default"]
+    return value
 
 
 def table_definitions_from_template(template: Path) -> dict[str, dict[str, Any]]:
@@ -62,8 +82,46 @@ def create_tables(dynamodb: Any, template: Path, prefix: str) -> dict[str, str]:
     return names
 
 
-def inspect_redrive_max_receive_count(template: Path) -> int:
-    return int(template_resources(template)["InspectQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
+@dataclass(frozen=True)
+class LocalQueue:
+    url: str
+    arn: str
+
+
+def queue_attributes(template: Path, logical_id: str) -> dict[str, str]:
+    """CreateQueue attributes for one AWS::SQS::Queue, without its redrive policy."""
+    properties = template_resources(template)[logical_id]["Properties"]
+    return {
+        key: str(parameter_default(template, properties[key])).lower()
+        if isinstance(properties[key], bool)
+        else str(parameter_default(template, properties[key]))
+        for key in _QUEUE_ATTRIBUTES
+        if key in properties
+    }
+
+
+def create_inspect_queues(sqs: Any, template: Path, prefix: str) -> tuple[LocalQueue, LocalQueue]:
+    """The inspect queue and its dead-letter queue as the template defines them: (queue, dead letters)."""
+    queue = template_resources(template)["InspectQueue"]["Properties"]
+    dead_letter_id = queue["RedrivePolicy"]["deadLetterTargetArn"]["GetAtt"].split(".")[0]
+    dead_letters = _create_queue(sqs, f"{prefix}inspect-dlq.fifo", queue_attributes(template, dead_letter_id))
+    redrive = {
+        "deadLetterTargetArn": dead_letters.arn,
+        "maxReceiveCount": inspect_max_receive_count(template),
+    }
+    attributes = {**queue_attributes(template, "InspectQueue"), "RedrivePolicy": json.dumps(redrive)}
+    return _create_queue(sqs, f"{prefix}inspect.fifo", attributes), dead_letters
+
+
+def _create_queue(sqs: Any, name: str, attributes: dict[str, str]) -> LocalQueue:
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return LocalQueue(url=url, arn=arn)
+
+
+def inspect_max_receive_count(template: Path) -> int:
+    redrive = template_resources(template)["InspectQueue"]["Properties"]["RedrivePolicy"]
+    return int(parameter_default(template, redrive["maxReceiveCount"]))
 
 
 def notify_event_source(template: Path) -> dict[str, Any]:

@@ -12,9 +12,9 @@ import pytest
 from takedown.incidents.model import Incident, IncidentStatus, NotificationStatus, Resolution
 from takedown.incidents.store import IncidentStore
 from takedown.webhook import sign
-from takedown_cli.local.dynamodb_local import local_client
-from takedown_cli.local.stack import LocalStack, StackOptions, wait_for
 from takedown_cli.main import main
+from takedown_local.dynamodb_local import local_client
+from takedown_local.stack import LocalStack, StackOptions, wait_for
 from tests.conftest import EVENTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]

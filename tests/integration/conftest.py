@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from takedown_cli.local.dynamodb_local import DynamoDBLocal, local_client
-from takedown_cli.local.tables import create_tables
+from takedown_local.dynamodb_local import DynamoDBLocal, local_client
+from takedown_local.template import create_tables
 from tests.conftest import ROOT
 
 

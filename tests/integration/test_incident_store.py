@@ -12,7 +12,7 @@ from takedown.incidents.exceptions import IncidentNotFoundError, IncidentTransit
 from takedown.incidents.model import Incident, IncidentStatus, NotificationStatus, Resolution
 from takedown.incidents.store import IncidentStore
 from takedown.judgement.verdict import Contribution
-from takedown_cli.local.dynamodb_local import local_client
+from takedown_local.dynamodb_local import local_client
 
 pytestmark = [pytest.mark.integration]
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from takedown_cli.local.tables import template_resources
-from takedown_cli.sample_events import SAMPLE_CONSUMER_SECRET, expected_crc_response
+from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET, expected_crc_response
+from takedown_local.template import template_resources
 from tests.conftest import EVENTS, ROOT
 from tests.packaging.conftest import invoke_built
 

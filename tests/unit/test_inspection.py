@@ -18,7 +18,7 @@ from takedown.policy import AccountPolicy, PolicyStore
 from takedown.signatures import SignatureEngine
 from takedown.webhook import read_delivery
 from takedown.x_api import XAuthError, XRateLimitedError, XUnavailableError
-from takedown_cli.local.tables import create_tables
+from takedown_local.template import create_tables
 from tests.conftest import EVENTS, ROOT
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from takedown.policy import AccountPolicy, GlobalSettings, PolicyStore, decide_action
-from takedown_cli.local.tables import create_tables
+from takedown_local.template import create_tables
 from tests.conftest import ROOT
 
 ENFORCED = AccountPolicy(account_id="1", mode="enforce")

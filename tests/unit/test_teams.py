@@ -23,8 +23,8 @@ from takedown.teams import (
     build_incident_card,
     encode_body,
 )
-from takedown_cli.standins import TeamsStandIn
-from takedown_cli.standins.teams_standin import adaptive_card_validator, rejection_reason
+from takedown_local.standins import TeamsStandIn
+from takedown_local.standins.teams_standin import adaptive_card_validator, rejection_reason
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 REVIEW_URL = "https://takedown.example.org/incidents/1072250532645998596-1349969223154606081"

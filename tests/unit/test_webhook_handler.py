@@ -14,8 +14,8 @@ import pytest
 from moto import mock_aws
 
 from takedown.webhook import MAX_BODY_BYTES, sign
-from takedown_cli.local.lambda_runtime import LambdaContext, load_function
-from takedown_cli.sample_events import SAMPLE_CONSUMER_SECRET, expected_crc_response
+from takedown_local.lambda_runtime import LambdaContext, load_function
+from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET, expected_crc_response
 from tests.conftest import EVENTS, FIXTURES
 
 

@@ -24,7 +24,7 @@ from takedown.x_api import (
     XUnexpectedResponseError,
     outcome_from_response,
 )
-from takedown_cli.standins import XStandIn
+from takedown_local.standins import XStandIn
 from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

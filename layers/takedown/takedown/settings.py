@@ -61,7 +61,7 @@ class InspectSettings:
             x_consumer_secret_id=_required(env, "X_CONSUMER_SECRET_ID"),
             x_account_secret_prefix=_required(env, "X_ACCOUNT_SECRET_PREFIX"),
             incident_retention_days=int(env.get("INCIDENT_RETENTION_DAYS", "400")),
-            max_receive_count=int(env.get("INSPECT_MAX_RECEIVE_COUNT", "8")),
+            max_receive_count=int(_required(env, "INSPECT_MAX_RECEIVE_COUNT")),
             retry_base_seconds=int(env.get("INSPECT_RETRY_BASE_SECONDS", "5")),
         )
 

@@ -10,7 +10,7 @@ validates every card against the official Adaptive Card 1.4 schema and Teams' ow
 
 from __future__ import annotations
 
-from takedown_cli.standins.teams_standin import TeamsStandIn
-from takedown_cli.standins.x_standin import XStandIn
+from takedown_local.standins.teams_standin import TeamsStandIn
+from takedown_local.standins.x_standin import XStandIn
 
 __all__ = ["TeamsStandIn", "XStandIn"]

@@ -25,7 +25,7 @@ from jsonschema import Draft6Validator
 from jsonschema.exceptions import best_match
 from werkzeug.wrappers import Request, Response
 
-from takedown_cli.standins.server import FaultScript, LoopbackServer, json_response
+from takedown_local.standins.server import FaultScript, LoopbackServer, json_response
 
 WEBHOOK_PATH = "/workflows/takedown-standin/triggers/manual/paths/invoke"
 CARDS_PATH = "/_standin/cards"

@@ -37,7 +37,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from takedown_cli.standins.server import FaultScript, LoopbackServer, json_response
+from takedown_local.standins.server import FaultScript, LoopbackServer, json_response
 
 RATE_LIMIT = 50  # X: unretweet, retweet and delete post all allow 50 requests / 15 min per user
 RATE_WINDOW_SECONDS = 15 * 60

@@ -8,11 +8,13 @@ from takedown.webhook.exceptions import (
     SignatureError,
     WebhookError,
 )
-from takedown.webhook.intake import MAX_BODY_BYTES, WebhookIntake
+from takedown.webhook.intake import MAX_BODY_BYTES, SIGNATURE_HEADER, WEBHOOK_PATH, WebhookIntake
 from takedown.webhook.signature import crc_response_token, sign, verify_signature
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "SIGNATURE_HEADER",
+    "WEBHOOK_PATH",
     "Delivery",
     "EnqueueError",
     "MalformedDeliveryError",

@@ -11,6 +11,10 @@ from takedown.webhook.envelopes import Delivery, PostEvent, read_delivery
 from takedown.webhook.exceptions import MalformedDeliveryError, PayloadTooLargeError, SignatureError
 from takedown.webhook.signature import crc_response_token, verify_signature
 
+# Where X delivers: the API Gateway route (template.yaml), the local stack and the sample events.
+WEBHOOK_PATH = "/webhooks/x"
+SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+
 # X's own deliveries are a few kB to a few hundred kB; anything past 1 MiB is refused with 413
 # before any HMAC or JSON work. Documented in the README.
 MAX_BODY_BYTES = 1024 * 1024
@@ -61,9 +65,9 @@ class WebhookIntake:
         if len(body) > self._max_body_bytes:
             raise PayloadTooLargeError(f"body is {len(body)} bytes, over the {self._max_body_bytes} limit")
         if signature is None:
-            raise SignatureError("x-twitter-webhooks-signature header is missing")
+            raise SignatureError(f"{SIGNATURE_HEADER} header is missing")
         if not verify_signature(self._consumer_secret(), body, signature):
-            raise SignatureError("x-twitter-webhooks-signature does not match the body")
+            raise SignatureError(f"{SIGNATURE_HEADER} does not match the body")
         delivery = read_delivery(body, self._clock())
         candidates = delivery.candidates
         if candidates:

