@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from takedown.judgement.verdict import Contribution, Verdict
+from takedown.judgement.verdict import Category, Contribution, Verdict
 from takedown.repost import Repost
 from takedown.signatures.links import Link, parse_link, public_suffixes, to_ascii
 from takedown.signatures.rules import Pack, Rule, load_pack
@@ -135,13 +135,11 @@ class SignatureEngine:
         trust = trust or TrustList()
         if trust.trusts_author(repost):
             return Verdict(category=None, score=0.0, versions={"rules": self.version})
-        return self._verdict(self.signals(repost, trust))
+        return self.verdict(self.signals(repost, trust))
 
     def signals(self, repost: Repost, trust: TrustList | None = None) -> Signals:
         """Every rule that fired on `repost`, with its evidence: what a verdict is computed from."""
-        trusted = self.trusted_domains
-        if trust and trust.trusted_domains:
-            trusted = trusted | {to_ascii(d) for d in trust.trusted_domains}
+        trusted = self.trusted_for(trust)
         signals = Signals()
         for url in repost.urls:
             link = parse_link(url)
@@ -217,10 +215,11 @@ class SignatureEngine:
                     return True
         return False
 
-    def _verdict(self, signals: Signals) -> Verdict:
+    def rule_scores(self, signals: Signals) -> dict[Category, tuple[float, tuple[Contribution, ...]]]:
+        """Per category, the noisy-OR of the weights of the rules that fired, and those rules."""
         safety = SAFETY_CONTEXT_TAG in signals.tags
-        scores: dict[str, float] = {}
-        fired: dict[str, list[Contribution]] = defaultdict(list)
+        scores: dict[Category, float] = {}
+        fired: dict[Category, list[Contribution]] = defaultdict(list)
         for rule_id, evidence in signals.evidence.items():
             rule = self.rules[rule_id]
             if rule.weight <= 0 or not evidence:
@@ -237,18 +236,24 @@ class SignatureEngine:
                     weight=round(weight, 4),
                 )
             )
+        return {category: (round(score, 4), tuple(fired[category])) for category, score in scores.items()}
+
+    def verdict(self, signals: Signals) -> Verdict:
+        """The rules' own verdict: the strongest category, bad at BAD_SCORE."""
         versions = {"rules": self.version}
+        scores = self.rule_scores(signals)
         if not scores:
             return Verdict(category=None, score=0.0, versions=versions)
-        category, score = max(scores.items(), key=lambda item: item[1])
+        category, (score, contributions) = max(scores.items(), key=lambda item: item[1][0])
         if score < BAD_SCORE:
-            return Verdict(category=None, score=round(score, 4), versions=versions)
-        return Verdict(
-            category=category,  # type: ignore[arg-type]
-            score=round(score, 4),
-            contributions=tuple(fired[category]),
-            versions=versions,
-        )
+            return Verdict(category=None, score=score, versions=versions)
+        return Verdict(category=category, score=score, contributions=contributions, versions=versions)
+
+    def trusted_for(self, trust: TrustList | None) -> frozenset[str]:
+        """The packs' trusted domains and the account's own, in the ASCII form links are compared in."""
+        if trust and trust.trusted_domains:
+            return self.trusted_domains | {to_ascii(d) for d in trust.trusted_domains}
+        return self.trusted_domains
 
 
 @cache

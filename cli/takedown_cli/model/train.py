@@ -1,0 +1,187 @@
+"""`takedown model train`: rebuild the judgement's model artifact from the training corpus, reproducibly.
+
+Every training post goes through the production path (envelope, post contract, rule packs,
+features). One L2 logistic regression per category (scikit-learn's liblinear, seeded) learns from
+the features; the regularisation strength and the decision thresholds are chosen on 5-fold
+out-of-fold predictions of the training corpus alone: the thresholds are the lowest that give no
+false undo of a benign training post once the safeguards have run, with the model-alone threshold
+never under MIN_ALONE. The evaluation corpus is never read here.
+
+scikit-learn, NumPy and SciPy are development dependencies: the CLI imports this module only to train.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import StratifiedKFold
+
+from takedown.judgement.features import FEATURES_VERSION, post_features
+from takedown.judgement.judge import Judge, held_back
+from takedown.judgement.model import ARTIFACT, FORMAT, LearnedModel
+from takedown.judgement.verdict import CATEGORIES
+from takedown.signatures.engine import BAD_SCORE, SignatureEngine
+from takedown_cli.model.corpus import CorpusPost, load_corpus
+
+SEED = 20261201
+FOLDS = 5
+MIN_DOCUMENTS = 2  # a feature seen in one training post only is noise, not a pattern
+C_GRID = (0.5, 1.0, 2.0, 4.0)
+MIN_ALONE = 0.85
+ALONE_GRID = tuple(round(0.85 + 0.01 * i, 2) for i in range(15))
+WITH_RULES_GRID = tuple(round(0.3 + 0.05 * i, 2) for i in range(13))
+LEAN_GRID = (0.35, 0.5, 0.65)
+MIN_WEIGHT = 1e-4
+
+
+@dataclass
+class Prepared:
+    """The training corpus as the judge sees it."""
+
+    posts: list[CorpusPost]
+    features: list[dict[str, float]]
+    rule_scores: list[dict[str, float]]
+    held: list[bool]
+
+
+def prepare(posts: list[CorpusPost], engine: SignatureEngine) -> Prepared:
+    features, rule_scores, held = [], [], []
+    for index, post in enumerate(posts):
+        repost = post.repost(index)
+        signals = engine.signals(repost)
+        features.append(post_features(repost, signals, engine.trusted_domains).weighted())
+        rule_scores.append({c: score for c, (score, _) in engine.rule_scores(signals).items()})
+        held.append(held_back(engine, repost, signals, engine.trusted_domains) is not None)
+    return Prepared(posts, features, rule_scores, held)
+
+
+def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED) -> dict[str, Any]:
+    """Train on `corpus`, write the artifact to `out`; returns the header written (with OOF figures)."""
+
+    engine = SignatureEngine.load_default()
+    posts = load_corpus(corpus)
+    data = prepare(posts, engine)
+    counts = Counter(name for row in data.features for name in row)
+    vocabulary = sorted(name for name, count in counts.items() if count >= MIN_DOCUMENTS)
+    column = {name: i for i, name in enumerate(vocabulary)}
+    rows, cols, values = [], [], []
+    for row, found in enumerate(data.features):
+        for name, value in found.items():
+            if name in column:
+                rows.append(row)
+                cols.append(column[name])
+                values.append(value)
+    matrix = csr_matrix((values, (rows, cols)), shape=(len(posts), len(vocabulary)))
+    labels = np.array([post.label for post in posts])
+    folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(matrix, labels))
+
+    intercepts, weights, thresholds, oof_report, chosen_c = [], [], {}, {}, {}
+    for category in CATEGORIES:
+        target = (labels == category).astype(int)
+        best_c, oof = _choose_c(matrix, target, folds, seed)
+        chosen_c[category] = best_c
+        rules = np.array([scores.get(category, 0.0) for scores in data.rule_scores])
+        thresholds[category], oof_report[category] = _choose_thresholds(oof, rules, labels, category, data.held)
+        final = _fit(matrix, target, best_c, seed)
+        intercepts.append(float(final.intercept_[0]))
+        weights.append(final.coef_[0])
+
+    header = {
+        "format": FORMAT,
+        "features_version": FEATURES_VERSION,
+        "categories": list(CATEGORIES),
+        "intercepts": [round(value, 6) for value in intercepts],
+        "thresholds": thresholds,
+        "trained_on": {
+            "posts": len(posts),
+            "labels": dict(sorted(Counter(post.label for post in posts).items())),
+            "languages": len({post.lang for post in posts}),
+            "corpus_sha256": _corpus_hash(posts),
+            "rules": engine.version,
+        },
+        "params": {"seed": seed, "folds": FOLDS, "min_documents": MIN_DOCUMENTS, "C": chosen_c},
+        "out_of_fold": oof_report,
+    }
+    lines = [json.dumps(header, sort_keys=True, ensure_ascii=False)]
+    matrix_weights = np.vstack(weights)
+    for index, name in enumerate(vocabulary):
+        row = matrix_weights[:, index]
+        if np.abs(row).max() >= MIN_WEIGHT:
+            lines.append(name + "\t" + "\t".join(f"{value:.4f}" for value in row))
+    text = "\n".join(lines) + "\n"
+    LearnedModel.from_text(text)  # refuse to write what production could not load
+    out.write_text(text, encoding="utf-8")
+    return header
+
+
+def _fit(matrix: Any, target: np.ndarray, c: float, seed: int) -> Any:
+    model = LogisticRegression(C=c, solver="liblinear", random_state=seed, max_iter=1000)
+    return model.fit(matrix, target)
+
+
+def _choose_c(matrix: Any, target: np.ndarray, folds: list[Any], seed: int) -> tuple[float, np.ndarray]:
+    """The C with the lowest out-of-fold log loss, and those out-of-fold probabilities."""
+    best: tuple[float, float, np.ndarray] = (np.inf, C_GRID[0], np.zeros(len(target)))
+    for c in C_GRID:
+        oof = np.zeros(len(target))
+        for train_index, test_index in folds:
+            model = _fit(matrix[train_index], target[train_index], c, seed)
+            oof[test_index] = model.predict_proba(matrix[test_index])[:, 1]
+        loss = log_loss(target, oof, labels=[0, 1])
+        if loss < best[0]:
+            best = (loss, c, oof)
+    return best[1], best[2]
+
+
+def _choose_thresholds(
+    oof: np.ndarray, rules: np.ndarray, labels: np.ndarray, category: str, held: list[bool]
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """The thresholds that catch most of `category` out of fold with no benign post undone."""
+
+    positive = labels == category
+    benign = labels == "benign"
+    held_mask = np.array(held)
+    by_rules = rules >= BAD_SCORE
+    best: tuple[int, float, float, float] | None = None
+    for alone in ALONE_GRID:
+        for lean in LEAN_GRID:
+            for with_rules in WITH_RULES_GRID:
+                by_model = (oof >= alone) | ((rules >= lean) & (oof >= with_rules))
+                undone = by_rules | (by_model & ~held_mask)
+                if (undone & ~by_rules & benign).any():  # the model may add no false undo of its own
+                    continue
+                caught = int((undone & positive).sum())
+                key = (caught, alone, with_rules, lean)
+                if best is None or (caught, -alone, -with_rules) > (best[0], -best[1], -best[2]):
+                    best = key
+    if best is None:  # even the strictest thresholds undo a benign post: the model may only support rules
+        best = (int((by_rules & positive).sum()), 1.0, 1.0, 1.0)
+    caught, alone, with_rules, lean = best
+    chosen = {"alone": alone, "with_rules": with_rules, "rules_lean": lean}
+    report = {
+        "recall": round(caught / max(1, int(positive.sum())), 4),
+        "rules_alone_recall": round(int((by_rules & positive).sum()) / max(1, int(positive.sum())), 4),
+        "benign_undone": int((by_rules & benign).sum()),
+    }
+    return chosen, report
+
+
+def _corpus_hash(posts: list[CorpusPost]) -> str:
+    digest = hashlib.sha256()
+    for post in posts:
+        digest.update(post.model_dump_json(exclude={"source"}).encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+def judge_with(artifact: Path) -> Judge:
+    """A judge over the default packs and the model at `artifact`."""
+    return Judge(SignatureEngine.load_default(), LearnedModel.load(artifact))

@@ -1,0 +1,162 @@
+"""The judgement: the rule packs and the learned model together, precision safeguards first.
+
+Per category, a post is bad when
+- the rules alone reach BAD_SCORE (they explain themselves, and ops can add a domain in minutes), or
+- the model alone clears its strict threshold, or
+- the rules lean that way (their score reaches `rules_lean`) and the model clears `with_rules`.
+Thresholds are chosen at training on out-of-fold predictions of the training corpus, never on
+the evaluation set.
+
+A verdict the rules alone do not carry is held back by a safeguard when the post reads like a
+warning, an appeal or a news report (the packs' safety_context words), when every link goes to a
+trusted domain, or when the original author is long established (verified, 100k followers and
+more, three years old and more). Posts by the account's trusted authors are never bad.
+
+Example:
+    judge = Judge.load_default()
+    verdict = judge.classify(repost, TrustList(trusted_domains=frozenset({"example-council.gov.uk"})))
+    verdict.category, verdict.contributions, verdict.versions
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+
+from takedown.judgement.features import FEATURES_VERSION, post_features
+from takedown.judgement.model import CategoryScore, LearnedModel
+from takedown.judgement.verdict import CATEGORIES, Category, Contribution, Verdict
+from takedown.repost import Repost
+from takedown.signatures.engine import BAD_SCORE, SAFETY_CONTEXT_TAG, Signals, SignatureEngine, TrustList
+from takedown.signatures.links import parse_link
+
+ESTABLISHED_FOLLOWERS = 100_000
+ESTABLISHED_AGE = timedelta(days=3 * 365)
+
+
+class Judge:
+    """Classifies a Repost with both parts; built once per process (`load_default`)."""
+
+    def __init__(self, engine: SignatureEngine, model: LearnedModel) -> None:
+        self.engine = engine
+        self.model = model
+        self.versions = {"rules": engine.version, "model": model.version, "features": FEATURES_VERSION}
+
+    @classmethod
+    def load_default(cls) -> Judge:
+        return _default_judge()
+
+    def classify(self, repost: Repost, trust: TrustList | None = None) -> Verdict:
+        """The verdict on `repost`; `trust` adds the account's own trusted domains and authors."""
+        if trust and trust.trusts_author(repost):
+            author = repost.source_author.handle if repost.source_author else None
+            held = _safeguard("trusted_author", f"@{author} is on the account's trusted list")
+            return Verdict(category=None, score=0.0, contributions=(held,), versions=self.versions)
+        signals = self.engine.signals(repost, trust)
+        trusted = self.engine.trusted_for(trust)
+        rules = self.engine.rule_scores(signals)
+        model = self.model.score(post_features(repost, signals, trusted))
+        candidates: list[tuple[float, Category, bool]] = []  # (strength, category, carried by the rules)
+        for category in CATEGORIES:
+            rule_score = rules.get(category, (0.0, ()))[0]
+            probability = model[category].probability
+            thresholds = self.model.thresholds[category]
+            by_rules = rule_score >= BAD_SCORE
+            by_model = probability >= thresholds.alone or (
+                rule_score >= thresholds.rules_lean and probability >= thresholds.with_rules
+            )
+            if by_rules or by_model:
+                candidates.append((max(rule_score, probability), category, by_rules))
+        if not candidates:
+            strongest = max(CATEGORIES, key=lambda c: max(rules.get(c, (0.0, ()))[0], model[c].probability))
+            return self._verdict(None, strongest, rules, model[strongest])
+        _, category, by_rules = max(candidates)
+        if not by_rules:
+            held = held_back(self.engine, repost, signals, trusted)
+            if held is not None:
+                return self._verdict(None, category, rules, model[category], held)
+        return self._verdict(category, category, rules, model[category])
+
+    def _verdict(
+        self,
+        bad: Category | None,
+        category: Category,
+        rules: dict[Category, tuple[float, tuple[Contribution, ...]]],
+        model: CategoryScore,
+        held: Contribution | None = None,
+    ) -> Verdict:
+        rule_score, rule_parts = rules.get(category, (0.0, ()))
+        thresholds = self.model.thresholds[category]
+        summary = Contribution(
+            kind="model",
+            rule="model",
+            version=self.model.version,
+            category=category,
+            weight=round(model.probability, 4),
+            evidence=f"p={model.probability:.3f} (undoes alone at {thresholds.alone:.2f}, "
+            f"at {thresholds.with_rules:.2f} when the rules reach {thresholds.rules_lean:.2f}; rules {rule_score:.2f})",
+        )
+        groups = tuple(
+            Contribution(
+                kind="model",
+                rule=f"model:{group}",
+                version=self.model.version,
+                category=category,
+                weight=round(sum(weight for _, weight in top), 4),
+                evidence=", ".join(f"{name} +{weight:.2f}" for name, weight in top),
+            )
+            for group, top in sorted(model.top.items())
+        )
+        contributions = (*rule_parts, summary, *groups, *((held,) if held else ()))
+        return Verdict(
+            category=bad,
+            score=round(max(rule_score, model.probability), 4),
+            contributions=contributions,
+            versions=self.versions,
+            held_back_by=held.rule if held else None,
+        )
+
+
+def held_back(
+    engine: SignatureEngine, repost: Repost, signals: Signals, trusted: frozenset[str]
+) -> Contribution | None:
+    """The first precision safeguard that applies to a verdict the rules alone do not carry."""
+    if SAFETY_CONTEXT_TAG in signals.tags:
+        words = "; ".join(
+            e
+            for rule_id, found in signals.evidence.items()
+            if SAFETY_CONTEXT_TAG in engine.rules[rule_id].tags
+            for e in found
+        )
+        return _safeguard("safety_context", f"reads as a warning, appeal or report: {words[:120]}")
+    links = [link for link in repost.urls if "://" in link or "." in link]
+    if links and all(_trusted(link, trusted) for link in links):
+        return _safeguard("trusted_links", "every link goes to a trusted domain")
+    author = repost.source_author
+    if (
+        author
+        and author.verified
+        and (author.followers or 0) >= ESTABLISHED_FOLLOWERS
+        and author.created_at
+        and repost.posted_at
+        and repost.posted_at - author.created_at >= ESTABLISHED_AGE
+    ):
+        return _safeguard("established_author", f"@{author.handle}: verified, {author.followers:,} followers")
+    return None
+
+
+def _trusted(url: str, trusted: frozenset[str]) -> bool:
+    link = parse_link(url)
+    if link is None:
+        return False
+    x_own = link.registrable in {"x.com", "twitter.com", "twimg.com"}
+    return x_own or not trusted.isdisjoint(link.suffixes)
+
+
+def _safeguard(name: str, evidence: str) -> Contribution:
+    return Contribution(kind="safeguard", rule=name, version="1", evidence=evidence)
+
+
+@cache
+def _default_judge() -> Judge:
+    return Judge(SignatureEngine.load_default(), LearnedModel.load_default())

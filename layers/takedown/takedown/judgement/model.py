@@ -1,0 +1,137 @@
+"""The learned model: one logistic regression per category over named features, shipped as a small
+text artifact and scored in pure Python (dictionary lookups, no numeric library at run time).
+
+The artifact (`model.tsv`) is a JSON header line (format, features version, categories,
+intercepts, thresholds, what it was trained on) and then one line per feature: its name and its
+weight for each category. Its version is the SHA-256 of its bytes, copied into every verdict.
+It is rebuilt by `takedown model train`, never edited by hand.
+
+Example:
+    model = LearnedModel.load_default()
+    scores = model.score(post_features(repost, signals, trusted))
+    scores["adult"].probability, scores["adult"].top
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from takedown.judgement.features import FEATURES_VERSION, GROUPS, Features
+from takedown.judgement.verdict import CATEGORIES, Category
+
+ARTIFACT = Path(__file__).resolve().parent / "model.tsv"
+FORMAT = 1
+_TOP = 4
+
+
+class ModelArtifactError(ValueError):
+    """The artifact is missing, of another format, or was trained on other features."""
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryScore:
+    """The model's probability for one category, and its strongest positive features by group."""
+
+    probability: float
+    top: dict[str, tuple[tuple[str, float], ...]]
+
+
+@dataclass(frozen=True)
+class ModelThresholds:
+    """Chosen at training on out-of-fold predictions of the training corpus only.
+
+    `alone`: the probability at which the model may undo with no rule support; `with_rules`: the
+    probability that suffices when the rules already lean the same way (score >= `rules_lean`).
+    """
+
+    alone: float
+    with_rules: float
+    rules_lean: float
+
+
+class LearnedModel:
+    """Weights by feature name for each category; `score()` is a sum over the post's features."""
+
+    def __init__(self, header: dict[str, Any], weights: dict[str, tuple[float, ...]], version: str) -> None:
+        if header.get("format") != FORMAT:
+            raise ModelArtifactError(f"model format {header.get('format')!r}, expected {FORMAT}")
+        if header.get("features_version") != FEATURES_VERSION:
+            raise ModelArtifactError(
+                f"model trained on features {header.get('features_version')!r}, this code extracts {FEATURES_VERSION}"
+            )
+        if tuple(header.get("categories", ())) != CATEGORIES:
+            raise ModelArtifactError(f"model categories {header.get('categories')!r}, expected {list(CATEGORIES)}")
+        self.header = header
+        self.version = version
+        self.intercepts: tuple[float, ...] = tuple(header["intercepts"])
+        self.thresholds = {category: ModelThresholds(**header["thresholds"][category]) for category in CATEGORIES}
+        self._weights = weights
+
+    @classmethod
+    def from_text(cls, text: str) -> LearnedModel:
+        version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        lines = text.split("\n")
+        try:
+            header = json.loads(lines[0])
+        except json.JSONDecodeError as error:
+            raise ModelArtifactError(f"model header is not JSON: {error}") from None
+        width = len(CATEGORIES)
+        weights: dict[str, tuple[float, ...]] = {}
+        for number, line in enumerate(lines[1:], start=2):
+            if not line:
+                continue
+            name, *values = line.split("\t")
+            if len(values) != width:
+                raise ModelArtifactError(f"model line {number}: {len(values)} weights, expected {width}")
+            weights[name] = tuple(float(value) for value in values)
+        return cls(header, weights, version)
+
+    @classmethod
+    def load(cls, path: Path) -> LearnedModel:
+        try:
+            return cls.from_text(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ModelArtifactError(f"cannot read the model {path}: {error.strerror}") from None
+
+    @classmethod
+    def load_default(cls) -> LearnedModel:
+        """The artifact shipped beside this module, read once per process."""
+        return _default_model()
+
+    def score(self, features: Features) -> dict[Category, CategoryScore]:
+        values = features.weighted()
+        group_of = {name: group for group in GROUPS for name in features.groups.get(group, ())}
+        scores: dict[Category, CategoryScore] = {}
+        hits = [(name, value, self._weights[name]) for name, value in values.items() if name in self._weights]
+        for index, category in enumerate(CATEGORIES):
+            logit = self.intercepts[index]
+            parts: dict[str, list[tuple[str, float]]] = {}
+            for name, value, weights in hits:
+                contribution = value * weights[index]
+                logit += contribution
+                if contribution > 0:
+                    parts.setdefault(group_of[name], []).append((name, contribution))
+            top = {
+                group: tuple((name, round(weight, 3)) for name, weight in sorted(found, key=lambda p: -p[1])[:_TOP])
+                for group, found in parts.items()
+            }
+            scores[category] = CategoryScore(probability=_sigmoid(logit), top=top)
+        return scores
+
+
+def _sigmoid(logit: float) -> float:
+    if logit >= 0:
+        return 1 / (1 + math.exp(-logit))
+    exp = math.exp(logit)
+    return exp / (1 + exp)
+
+
+@cache
+def _default_model() -> LearnedModel:
+    return LearnedModel.load(ARTIFACT)
