@@ -18,12 +18,12 @@ pytestmark = [pytest.mark.integration]
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
-def _incident(repost_id: str = "200", account_id: str = "100", at: datetime = T0) -> Incident:
+def _incident(post_id: str = "200", account_id: str = "100", at: datetime = T0) -> Incident:
     return Incident(
-        incident_id=Incident.id_for(account_id, repost_id),
+        incident_id=Incident.id_for(account_id, post_id),
         account_id=account_id,
         account_handle="ExampleConstab",
-        repost_id=repost_id,
+        post_id=post_id,
         kind="retweet",
         source_post_id="300",
         source_post_url="https://x.com/streamer/status/300",
@@ -141,17 +141,17 @@ def test_queries_by_account_and_status_use_the_indexes(dynamodb: Any, tables: di
     recording = _Recording(dynamodb)
     store = IncidentStore(recording, tables["IncidentsTable"])
     for i in range(5):
-        store.create(_incident(repost_id=str(200 + i), at=T0 + timedelta(minutes=i)))
-    store.create(_incident(repost_id="900", account_id="101"))
+        store.create(_incident(post_id=str(200 + i), at=T0 + timedelta(minutes=i)))
+    store.create(_incident(post_id="900", account_id="101"))
     store.record_undone(Incident.id_for("100", "203"), T0, 1)
 
     page = store.list_by_account("100", limit=3)
-    assert [i.repost_id for i in page.incidents] == ["204", "203", "202"]
+    assert [i.post_id for i in page.incidents] == ["204", "203", "202"]
     rest = store.list_by_account("100", limit=3, next_token=page.next_token)
-    assert [i.repost_id for i in rest.incidents] == ["201", "200"]
+    assert [i.post_id for i in rest.incidents] == ["201", "200"]
     window = store.list_by_account("100", since=T0 + timedelta(minutes=1), until=T0 + timedelta(minutes=2))
-    assert [i.repost_id for i in window.incidents] == ["202", "201"]
-    assert [i.repost_id for i in store.list_by_status(IncidentStatus.UNDONE).incidents] == ["203"]
+    assert [i.post_id for i in window.incidents] == ["202", "201"]
+    assert [i.post_id for i in store.list_by_status(IncidentStatus.UNDONE).incidents] == ["203"]
     assert "scan" not in recording.operations
     assert "query" in recording.operations
 

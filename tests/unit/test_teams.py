@@ -41,7 +41,7 @@ def make_incident(**overrides: Any) -> Incident:
         "incident_id": "1072250532645998596-1349969223154606081",
         "account_id": "1072250532645998596",
         "account_handle": "TweepyDev",
-        "repost_id": "1349969223154606081",
+        "post_id": "1349969223154606081",
         "kind": "retweet",
         "source_post_id": "266367358078169089",
         "source_post_url": "https://x.com/Twitter/status/266367358078169089",

@@ -38,7 +38,7 @@ class SqsInspectQueue:
         entry: dict[str, Any] = {"Id": str(index), "MessageBody": candidate.model_dump_json()}
         if self._fifo:
             entry["MessageGroupId"] = candidate.account_id
-            entry["MessageDeduplicationId"] = candidate.business_key.replace(":", "-")
+            entry["MessageDeduplicationId"] = candidate.business_key
         return entry
 
 

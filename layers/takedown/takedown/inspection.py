@@ -89,7 +89,7 @@ class Inspector:
 
     def inspect(self, event: PostEvent, final_attempt: bool = False) -> InspectionResult:
         repost = Repost.from_event(event)
-        if not (repost.by_account and repost.kind in ("retweet", "quote")):
+        if not repost.is_candidate:
             return InspectionResult("ignored")
         policy = self._policies.policy_for(repost.account_id)
         settings = self._policies.settings()
@@ -151,10 +151,10 @@ class Inspector:
     def _new_incident(self, event: PostEvent, repost: Repost, verdict: Verdict, handle: str | None) -> Incident:
         assert verdict.category is not None
         return Incident(
-            incident_id=Incident.id_for(repost.account_id, repost.post_id),
+            incident_id=repost.business_key,
             account_id=repost.account_id,
             account_handle=handle,
-            repost_id=repost.post_id,
+            post_id=repost.post_id,
             kind=repost.kind,
             source_post_id=repost.source_post_id,
             source_post_url=repost.source_post_url,

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from takedown.post import PostKind, business_key, is_candidate
 from takedown.webhook.envelopes import PostEvent
 
 _V1_TIME = "%a %b %d %H:%M:%S %z %Y"
@@ -57,7 +58,7 @@ class Repost(BaseModel):
 
     account_id: str
     post_id: str
-    kind: Literal["retweet", "quote", "post"]
+    kind: PostKind
     by_account: bool
     source_post_id: str
     source_author: Author | None = None
@@ -68,6 +69,15 @@ class Repost(BaseModel):
     possibly_sensitive: bool = False
     source_app: str = ""
     lang: str | None = None
+
+    @property
+    def is_candidate(self) -> bool:
+        """A retweet or quote BY the subscribed account: the only thing Takedown may undo."""
+        return is_candidate(self.kind, self.by_account)
+
+    @property
+    def business_key(self) -> str:
+        return business_key(self.account_id, self.post_id)
 
     @property
     def source_post_url(self) -> str:
@@ -97,7 +107,7 @@ def _from_v1(event: PostEvent) -> Repost:
         account_id=event.account_id,
         post_id=event.post_id,
         kind=event.kind,
-        by_account=event.author_id == event.account_id,
+        by_account=event.by_account,
         source_post_id=event.referenced_post_id or event.post_id,
         source_author=_v1_author(user) if user else None,
         posted_at=_time(tweet.get("created_at")),
@@ -171,7 +181,7 @@ def _from_v2(event: PostEvent) -> Repost:
         account_id=event.account_id,
         post_id=event.post_id,
         kind=event.kind,
-        by_account=event.author_id == event.account_id,
+        by_account=event.by_account,
         source_post_id=event.referenced_post_id or event.post_id,
         source_author=_v2_author(user) if user else None,
         posted_at=_time(post.get("created_at")),

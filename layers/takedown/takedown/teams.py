@@ -169,7 +169,7 @@ def _facts(incident: Incident, category: str) -> list[dict[str, str]]:
         ("Category", f"{category} (score {incident.score:.2f})"),
         ("Account", _who(incident.account_handle, incident.account_id)),
         ("Original author", _who(incident.source_author_handle, incident.source_author_id)),
-        ("Repost", f"{incident.kind} {incident.repost_id} of post {incident.source_post_id}"),
+        ("Repost", f"{incident.kind} {incident.post_id} of post {incident.source_post_id}"),
         ("Status", incident.status.value),
         ("Detected", _utc(incident.detected_at)),
         ("Time to takedown", _duration(incident.time_to_takedown_ms)),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from takedown.judgement.verdict import Category, Contribution
+from takedown.post import RepostKind, business_key
 
 
 class IncidentStatus(StrEnum):
@@ -23,6 +24,26 @@ class IncidentStatus(StrEnum):
 class Resolution(StrEnum):
     CONFIRMED = "confirmed"
     FALSE_POSITIVE = "false_positive"
+
+
+_S = IncidentStatus
+_ACTED_ON = frozenset({_S.UNDONE, _S.UNDO_FAILED, _S.MONITORED})
+
+# Every allowed change of status: the status reached -> the statuses it may be reached from.
+# The store turns each into a DynamoDB condition, so an illegal change is refused by the table.
+TRANSITIONS: Mapping[IncidentStatus, frozenset[IncidentStatus]] = {
+    _S.UNDONE: frozenset({_S.DETECTED, _S.UNDO_FAILED}),  # an undo after failed tries still counts
+    _S.UNDO_FAILED: frozenset({_S.DETECTED, _S.UNDO_FAILED}),  # each failed try is recorded
+    _S.MONITORED: frozenset({_S.DETECTED}),
+    _S.RESOLVED: _ACTED_ON,  # ops review what was acted on (or deliberately not)
+    _S.RESTORED: frozenset({_S.RESOLVED}),  # only a false positive (the store checks the resolution)
+}
+# What inspection may still act on when an event is delivered again: nothing else is retried.
+RETRYABLE = frozenset({_S.DETECTED, _S.UNDO_FAILED})
+
+
+def can_change(current: IncidentStatus, to: IncidentStatus) -> bool:
+    return current in TRANSITIONS.get(to, frozenset())
 
 
 class NotificationStatus(StrEnum):
@@ -48,8 +69,9 @@ class Incident(BaseModel):
     incident_id: str
     account_id: str
     account_handle: str | None = None
-    repost_id: str
-    kind: Literal["retweet", "quote"]
+    # The account's own post (the retweet or quote); records written before the rename say repost_id.
+    post_id: str = Field(validation_alias=AliasChoices("post_id", "repost_id"))
+    kind: RepostKind
     source_post_id: str
     source_post_url: str
     source_author_id: str | None = None
@@ -83,10 +105,11 @@ class Incident(BaseModel):
     expires_at: int | None = None  # epoch seconds, DynamoDB TTL
 
     @staticmethod
-    def id_for(account_id: str, repost_id: str) -> str:
-        return f"{account_id}-{repost_id}"
+    def id_for(account_id: str, post_id: str) -> str:
+        """The incident id: the business key, as the inspect queue deduplicates on."""
+        return business_key(account_id, post_id)
 
     @property
     def post_url(self) -> str:
         """The repost on X (for a retweet X redirects to the original)."""
-        return f"https://x.com/i/web/status/{self.repost_id}"
+        return f"https://x.com/i/web/status/{self.post_id}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from takedown.incidents.exceptions import IncidentNotFoundError, IncidentTransitionError
 from takedown.incidents.model import (
+    TRANSITIONS,
     Incident,
     IncidentStatus,
     NotificationStatus,
@@ -33,7 +34,6 @@ DEFAULT_RETENTION_DAYS = 400
 
 _serializer, _deserializer = TypeSerializer(), TypeDeserializer()
 _S = IncidentStatus
-_ACTED_ON = (_S.UNDONE, _S.UNDO_FAILED, _S.MONITORED)
 
 
 @dataclass(frozen=True)
@@ -148,18 +148,18 @@ class IncidentStore:
 
     def record_undone(self, incident_id: str, at: datetime, time_to_takedown_ms: int) -> Incident:
         return self._transition(
-            incident_id, _S.UNDONE, (_S.DETECTED, _S.UNDO_FAILED), at,
+            incident_id, _S.UNDONE, at,
             sets={"undone_at": timestamp(at), "time_to_takedown_ms": time_to_takedown_ms},
         )  # fmt: skip
 
     def record_undo_failed(self, incident_id: str, at: datetime, error: str, permanent: bool) -> Incident:
         return self._transition(
-            incident_id, _S.UNDO_FAILED, (_S.DETECTED, _S.UNDO_FAILED), at, note=error,
+            incident_id, _S.UNDO_FAILED, at, note=error,
             sets={"last_error": error, "last_error_permanent": permanent},
         )  # fmt: skip
 
     def record_monitored(self, incident_id: str, at: datetime, note: str) -> Incident:
-        return self._transition(incident_id, _S.MONITORED, (_S.DETECTED,), at, note=note)
+        return self._transition(incident_id, _S.MONITORED, at, note=note)
 
     def record_notified(self, incident_id: str, at: datetime) -> Incident:
         return self._update(
@@ -180,13 +180,13 @@ class IncidentStore:
 
     def resolve(self, incident_id: str, resolution: Resolution, by: str, at: datetime) -> Incident:
         return self._transition(
-            incident_id, _S.RESOLVED, _ACTED_ON, at, note=f"{resolution.value} by {by}",
+            incident_id, _S.RESOLVED, at, note=f"{resolution.value} by {by}",
             sets={"resolution": resolution.value, "resolved_by": by, "resolved_at": timestamp(at)},
         )  # fmt: skip
 
     def record_restored(self, incident_id: str, at: datetime) -> Incident:
         return self._transition(
-            incident_id, _S.RESTORED, (_S.RESOLVED,), at, note="repost restored on X",
+            incident_id, _S.RESTORED, at, note="repost restored on X",
             condition=("resolution = :fp", {":fp": Resolution.FALSE_POSITIVE.value}),
         )  # fmt: skip
 
@@ -194,13 +194,12 @@ class IncidentStore:
         self,
         incident_id: str,
         to: IncidentStatus,
-        allowed_from: Iterable[IncidentStatus],
         at: datetime,
         note: str = "",
         sets: dict[str, Any] | None = None,
         condition: tuple[str, dict[str, Any]] | None = None,
     ) -> Incident:
-        allowed = {f":from{i}": s.value for i, s in enumerate(allowed_from)}
+        allowed = {f":from{i}": s.value for i, s in enumerate(sorted(TRANSITIONS[to]))}
         change = StatusChange(status=to, at=at, note=note[:500]).model_dump(mode="json")
         change["at"] = timestamp(at)
         expression = f"#status IN ({', '.join(allowed)})"

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from takedown.post import Api, PostKind, business_key, is_candidate
 from takedown.webhook.exceptions import MalformedDeliveryError
-
-Api = Literal["account_activity", "x_activity"]
-PostKind = Literal["retweet", "quote", "post"]
 
 # XAA event types that announce a new post by (or involving) the filtered user.
 XAA_POST_EVENT_TYPES = frozenset({"post.create", "post.repost.create", "post.quote.create"})
@@ -49,14 +47,19 @@ class PostEvent(BaseModel):
     includes: dict[str, Any] | None = None
 
     @property
+    def by_account(self) -> bool:
+        """The subscribed account wrote this post (it was not someone else retweeting the account)."""
+        return self.author_id == self.account_id
+
+    @property
     def is_candidate(self) -> bool:
         """A repost or quote made BY the subscribed account: the only thing Takedown may undo."""
-        return self.author_id == self.account_id and self.kind != "post"
+        return is_candidate(self.kind, self.by_account)
 
     @property
     def business_key(self) -> str:
         """One inspection per (account, post), however often X or SQS deliver it."""
-        return f"{self.account_id}:{self.post_id}"
+        return business_key(self.account_id, self.post_id)
 
 
 class Delivery(BaseModel):
