@@ -1,8 +1,10 @@
-"""`takedown classify [FILE|-]`: webhook payloads in (one JSON envelope per line), verdicts out.
+"""`takedown classify [FILE|-] [--explain]`: webhook payloads in (one JSON envelope per line), verdicts out.
 
-Prints one JSON line per post inspected. `action` is "undo" only for the subscribed account's own
-retweets and quotes whose verdict is bad. No network call is made. A line that cannot be read is
-reported on stderr with its line number, and the rest still run; the exit code is 1 if any was bad.
+Prints one JSON line per post inspected, or with `--explain` a readable account of each rule, model
+part and safeguard that contributed, with its evidence and version. `action` is "undo" only for the
+subscribed account's own retweets and quotes whose verdict is bad. No network call is made.
+A line that cannot be read is reported on stderr with its line number, and the rest still run; the
+exit code is 1 if any was bad.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from takedown.judgement.judge import Judge
+from takedown.judgement.verdict import Verdict
 from takedown.repost import Repost
-from takedown.signatures import SignatureEngine
 from takedown.webhook import MalformedDeliveryError, read_delivery
 
 
@@ -23,50 +26,68 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `takedown classify [FILE|-]`."""
     parser = subparsers.add_parser("classify", help="classify webhook payloads offline (one JSON envelope per line)")
     parser.add_argument("file", nargs="?", default="-", help="a file of JSON lines, or - for standard input")
+    parser.add_argument("--explain", action="store_true", help="show each rule and model contribution, readably")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """The `classify` handler: 0 when every line was read, 1 when some were not, 2 when the file wasn't."""
-    engine = SignatureEngine.load_default()
+    judge = Judge.load_default()
     if args.file == "-":
-        return classify_lines(sys.stdin, engine, sys.stdout, sys.stderr)
+        return classify_lines(sys.stdin, judge, sys.stdout, sys.stderr, explain=args.explain)
     try:
         with open(args.file, encoding="utf-8") as lines:
-            return classify_lines(lines, engine, sys.stdout, sys.stderr)
+            return classify_lines(lines, judge, sys.stdout, sys.stderr, explain=args.explain)
     except OSError as error:
         sys.stderr.write(f"takedown classify: cannot read {args.file}: {error.strerror}\n")
         return 2
 
 
-def classify_lines(lines: Iterable[str], engine: SignatureEngine, out: TextIO, err: TextIO) -> int:
+def classify_lines(lines: Iterable[str], judge: Judge, out: TextIO, err: TextIO, explain: bool = False) -> int:
     """Classify each non-blank line; report unreadable ones on `err` with their line number and go on."""
     failed = False
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            for verdict in verdicts(line, engine):
-                out.write(json.dumps(verdict, ensure_ascii=False) + "\n")
+            for record, verdict in verdicts(line, judge):
+                out.write(explanation(record, verdict) if explain else json.dumps(record, ensure_ascii=False) + "\n")
         except MalformedDeliveryError as error:
             err.write(f"line {number}: {error}\n")
             failed = True
     return 1 if failed else 0
 
 
-def verdicts(line: str, engine: SignatureEngine) -> Iterator[dict[str, Any]]:
+def verdicts(line: str, judge: Judge) -> Iterator[tuple[dict[str, Any], Verdict]]:
     """One output record per post in the webhook body `line` (raises MalformedDeliveryError)."""
     for post in read_delivery(line, datetime.now(UTC)).posts:
         repost = Repost.from_event(post)
-        verdict = engine.classify(repost)
+        verdict = judge.classify(repost)
         undo = post.is_candidate and verdict.is_bad
-        yield {
-            "tweet_id": post.post_id,
-            "account_id": post.account_id,
-            "kind": post.kind,
-            "action": "undo" if undo else "ignore",
-            "category": verdict.category,
-            "score": verdict.score,
-            "contributions": [c.model_dump() for c in verdict.contributions],
-            "versions": verdict.versions,
-        }
+        yield (
+            {
+                "tweet_id": post.post_id,
+                "account_id": post.account_id,
+                "kind": post.kind,
+                "action": "undo" if undo else "ignore",
+                "category": verdict.category,
+                "score": verdict.score,
+                "contributions": [c.model_dump() for c in verdict.contributions],
+                "versions": verdict.versions,
+                "held_back_by": verdict.held_back_by,
+            },
+            verdict,
+        )
+
+
+def explanation(record: dict[str, Any], verdict: Verdict) -> str:
+    """The verdict on one post as a person reads it: the outcome, then one line per contribution."""
+    outcome = f"{verdict.category} {verdict.score:.2f}" if verdict.is_bad else f"clean (strongest {verdict.score:.2f})"
+    if verdict.held_back_by:
+        outcome += f", held back by {verdict.held_back_by}"
+    versions = ", ".join(f"{name} {version}" for name, version in sorted(verdict.versions.items()))
+    lines = [f"post {record['tweet_id']} ({record['kind']}): {record['action']} - {outcome}  [{versions}]"]
+    for part in verdict.contributions:
+        weight = f"{part.weight:+.2f}" if part.kind != "safeguard" else "hold"
+        lines.append(f"  {part.kind:<9} {part.rule:<34} {weight:>6}  {part.evidence}")
+    return "\n".join(lines) + "\n"

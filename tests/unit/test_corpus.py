@@ -1,4 +1,4 @@
-"""The labelled corpus, through `takedown classify`'s own path: precision and recall per category.
+"""The rule packs' own labelled corpus, through the whole judgement (rules and model) on `takedown classify`'s own path: precision and recall per category.
 
 Fails on any undo of a negative (a police appeal undone is a real harm) or recall under 95%.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from takedown.signatures import SignatureEngine
+from takedown.judgement.judge import Judge
 from takedown_cli.classify import verdicts
 from tests.corpus.envelopes import envelope
 
@@ -22,13 +22,13 @@ MIN_RECALL = 0.95
 
 
 def test_corpus_precision_and_recall() -> None:
-    engine = SignatureEngine.load_default()
+    judge = Judge.load_default()
     cases = [(case, None) for case in NEGATIVES] + [(case, case["category"]) for case in POSITIVES]
     assert len(cases) >= 200
     outcome: Counter[tuple[str, str]] = Counter()
     false_undos, misses = [], []
     for index, (case, label) in enumerate(cases):
-        (verdict,) = verdicts(envelope(case, index), engine)
+        ((verdict, _),) = verdicts(envelope(case, index), judge)
         predicted = verdict["category"] if verdict["action"] == "undo" else None
         for category in ("illegal_stream", "adult"):
             if predicted == category and label == category:
@@ -38,7 +38,7 @@ def test_corpus_precision_and_recall() -> None:
             elif label == category:
                 outcome[category, "fn"] += 1
         if label is None and verdict["action"] == "undo":
-            false_undos.append((case["text"], verdict["matches"]))
+            false_undos.append((case["text"], verdict["contributions"]))
         if label is not None and predicted != label:
             misses.append((label, case["text"], verdict["score"]))
 

@@ -8,8 +8,11 @@ except the words.
   character 4-grams of the site's name, words of its path, raw stream formats written anywhere;
 - author: words of the bio and the display name, 4-grams of the handle, account age, followers,
   a default picture, verification;
-- signal: X's own flags (possibly_sensitive, media), the kind of repost, the shape of the post
-  (length, links, hashtags, capitals, money, "18+"), and every rule of the packs that fired and its tags.
+- signal: X's own flags (possibly_sensitive, media), the shape of the post (hashtags, capitals,
+  money, "18+"), and every rule of the packs that fired and its tags.
+
+Proxies that say more about who wrote a corpus than about a post (its length, its number of links,
+retweet or quote, https) are left out: they taught the first model to undo council notices.
 
 Each group's features count 1/sqrt(n) so a long post is not louder than a short one. Links to
 trusted domains are read as "trusted" only. FEATURES_VERSION changes whenever what is extracted
@@ -34,7 +37,7 @@ from takedown.signatures.engine import Signals
 from takedown.signatures.links import parse_link
 from takedown.signatures.text import tokenise
 
-FEATURES_VERSION = "f1"
+FEATURES_VERSION = "f2"
 GROUPS = ("text", "link", "author", "signal")
 _NGRAM = 4
 _NO_SPACE_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR"})
@@ -119,7 +122,8 @@ def _link_features(repost: Repost, trusted_domains: frozenset[str]) -> list[str]
         if not trusted_domains.isdisjoint(link.suffixes):
             found.append("u:trusted")
             continue
-        found.append("u:scheme:" + link.scheme)
+        if link.scheme not in {"http", "https"}:
+            found.append("u:scheme:" + link.scheme)
         if link.is_ip:
             found.append("u:ip")
         else:
@@ -162,20 +166,17 @@ def _author_features(repost: Repost) -> list[str]:
     return found
 
 
-_AGES = ((7, "week"), (30, "month"), (365, "year"), (365 * 4, "years"), (math.inf, "old"))
-_FOLLOWERS = ((10, "0"), (100, "10"), (1000, "100"), (10_000, "1k"), (100_000, "10k"), (math.inf, "100k"))
-_LENGTHS = ((20, "tiny"), (80, "short"), (200, "medium"), (math.inf, "long"))
+_AGES = ((7, "week"), (60, "months"), (math.inf, "older"))
+_FOLLOWERS = ((50, "few"), (10_000, "some"), (math.inf, "many"))
 
 
 def _signal_features(repost: Repost, signals: Signals) -> list[str]:
     text = repost.text
-    found = [f"x:kind:{repost.kind}"]
+    found = []
     if repost.possibly_sensitive:
         found.append("x:sensitive")
     if repost.has_media:
         found.append("x:media")
-    found.append("s:len:" + next(label for limit, label in _LENGTHS if len(text) < limit))
-    found.append(f"s:links:{min(len(repost.urls), 3)}")
     hashtags = len(_HASHTAG.findall(text))
     if hashtags:
         found.append(f"s:hashtags:{min(hashtags, 4)}")

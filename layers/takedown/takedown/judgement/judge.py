@@ -5,7 +5,8 @@ Per category, a post is bad when
 - the model alone clears its strict threshold, or
 - the rules lean that way (their score reaches `rules_lean`) and the model clears `with_rules`.
 Thresholds are chosen at training on out-of-fold predictions of the training corpus, never on
-the evaluation set.
+the evaluation set. A model artifact not marked `may_undo` runs in the background: its
+contributions are computed and recorded with every verdict, but only the rules can undo.
 
 A verdict the rules alone do not carry is held back by a safeguard when the post reads like a
 warning, an appeal or a news report (the packs' safety_context words), when every link goes to a
@@ -62,8 +63,9 @@ class Judge:
             probability = model[category].probability
             thresholds = self.model.thresholds[category]
             by_rules = rule_score >= BAD_SCORE
-            by_model = probability >= thresholds.alone or (
-                rule_score >= thresholds.rules_lean and probability >= thresholds.with_rules
+            by_model = self.model.may_undo and (
+                probability >= thresholds.alone
+                or (rule_score >= thresholds.rules_lean and probability >= thresholds.with_rules)
             )
             if by_rules or by_model:
                 candidates.append((max(rule_score, probability), category, by_rules))
@@ -93,8 +95,14 @@ class Judge:
             version=self.model.version,
             category=category,
             weight=round(model.probability, 4),
-            evidence=f"p={model.probability:.3f} (undoes alone at {thresholds.alone:.2f}, "
-            f"at {thresholds.with_rules:.2f} when the rules reach {thresholds.rules_lean:.2f}; rules {rule_score:.2f})",
+            evidence=f"p={model.probability:.3f} ("
+            + (
+                f"undoes alone at {thresholds.alone:.2f}, at {thresholds.with_rules:.2f} when the rules reach "
+                f"{thresholds.rules_lean:.2f}"
+                if self.model.may_undo
+                else "in the background: explains, never undoes"
+            )
+            + f"; rules {rule_score:.2f})",
         )
         groups = tuple(
             Contribution(

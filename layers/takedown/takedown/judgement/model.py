@@ -69,6 +69,9 @@ class LearnedModel:
             raise ModelArtifactError(f"model categories {header.get('categories')!r}, expected {list(CATEGORIES)}")
         self.header = header
         self.version = version
+        # A model that has not passed the evaluation gate runs in the background: it explains and is
+        # recorded in every verdict, but cannot undo (set by `takedown model train --may-undo`).
+        self.may_undo = bool(header.get("may_undo", False))
         self.intercepts: tuple[float, ...] = tuple(header["intercepts"])
         self.thresholds = {category: ModelThresholds(**header["thresholds"][category]) for category in CATEGORIES}
         self._weights = weights
