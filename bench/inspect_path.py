@@ -20,7 +20,8 @@ from moto import mock_aws
 
 from bench.context import emit
 from takedown.incidents.store import IncidentStore
-from takedown.inspection import Inspector
+from takedown.inspect_queue import SqsInspectQueue
+from takedown.inspection import Inspector, QueuedInspection
 from takedown.policy import AccountPolicy, PolicyStore
 from takedown.signatures import SignatureEngine
 from takedown.webhook import read_delivery
@@ -64,7 +65,9 @@ def main() -> None:
             lambda _: x, load_function("inspect").PowertoolsInspectionMetrics(),
         )  # fmt: skip
         handler = load_function("inspect")
-        handler.inspector = lambda: inspector
+        queue = SqsInspectQueue(boto3.client("sqs"), "https://sqs.eu-west-2.amazonaws.com/123456789012/bench.fifo")
+        queued = QueuedInspection(inspector, queue, max_receive_count=8, retry_base_seconds=5)
+        handler.inspection = lambda: queued
         (candidate,) = read_delivery(body, datetime.now(UTC)).candidates
         started = []
         real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 - EMF metric lines

@@ -12,12 +12,13 @@ import getpass
 import json
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 
-import boto3
-
+from takedown.clock import utc_now
 from takedown.incidents.model import IncidentStatus, Resolution
 from takedown.incidents.store import IncidentStore
+from takedown.settings import ConfigurationError, RestoreSettings
+from takedown.wiring import build_incident_store, build_restorer
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _store(args: argparse.Namespace) -> IncidentStore:
     if not args.table:
         sys.exit("takedown incidents: set --table or INCIDENTS_TABLE")
-    return IncidentStore(boto3.client("dynamodb"), args.table)
+    return build_incident_store(args.table)
 
 
 def list_incidents(args: argparse.Namespace) -> int:
@@ -81,23 +82,19 @@ def show_incident(args: argparse.Namespace) -> int:
 
 def resolve_incident(args: argparse.Namespace) -> int:
     store = _store(args)
-    now = datetime.now(UTC)
+    now = utc_now()
     resolution = Resolution.CONFIRMED if args.confirmed else Resolution.FALSE_POSITIVE
     incident = store.resolve(args.incident_id, resolution, args.by, now)
     if args.restore and resolution is Resolution.FALSE_POSITIVE:
         if incident.kind != "retweet":
             print("a deleted quote cannot be restored; ask the account to post it again", file=sys.stderr)
             return 1
-        from takedown.inspection import x_client_factory  # noqa: PLC0415 - only restores talk to X
-        from takedown.policy import PolicyStore  # noqa: PLC0415
-
-        policy = PolicyStore(boto3.client("dynamodb"), os.environ["ACCOUNTS_TABLE"]).policy_for(incident.account_id)
-        client_for = x_client_factory(
-            os.environ["X_CONSUMER_SECRET_ID"],
-            os.environ["X_ACCOUNT_SECRET_PREFIX"],
-            os.environ.get("X_API_BASE_URL", "https://api.x.com"),
-        )
-        client_for(policy).retweet(incident.account_id, incident.source_post_id)
-        incident = store.record_restored(incident.incident_id, datetime.now(UTC))
+        try:
+            settings = RestoreSettings.from_env(os.environ)
+        except ConfigurationError as error:
+            print(f"takedown incidents resolve --restore: {error}", file=sys.stderr)
+            return 2
+        build_restorer(settings)(incident.account_id).retweet(incident.account_id, incident.source_post_id)
+        incident = store.record_restored(incident.incident_id, utc_now())
     print(json.dumps({"incident_id": incident.incident_id, "status": incident.status.value}))
     return 0

@@ -1,8 +1,9 @@
 """Inspect function: SQS (FIFO) batches of candidate reposts, with partial batch failures.
 
-A thin adapter: takedown.inspection does the work. A candidate that must wait (X rate limit, X
-unavailable) is failed back to SQS with its visibility timeout set to the wait, so nothing is lost;
-after the queue's maxReceiveCount it reaches the dead-letter queue with its incident undo_failed.
+A thin adapter: takedown.inspection does the work, takedown.wiring builds it. A candidate that must
+wait (X rate limit, X unavailable) is postponed in the queue by the library and failed back to SQS
+here, so nothing is lost; after the queue's maxReceiveCount it reaches the dead-letter queue with
+its incident undo_failed.
 """
 
 from __future__ import annotations
@@ -10,20 +11,23 @@ from __future__ import annotations
 import os
 from functools import cache
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from takedown.inspection import RetryLaterError, build_inspector, retry_delay_seconds
+from takedown.inspection import Postponed, QueuedInspection
 from takedown.settings import InspectSettings
-from takedown.webhook.envelopes import PostEvent
+from takedown.wiring import build_queued_inspection
 
 logger = Logger()
 metrics = Metrics()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+
+
+class InspectionPostponedError(Exception):
+    """Fails the record back to SQS: it returns after the visibility timeout the library set."""
 
 
 class PowertoolsInspectionMetrics:
@@ -41,35 +45,20 @@ class PowertoolsInspectionMetrics:
 
 
 @cache
-def settings() -> InspectSettings:
-    return InspectSettings.from_env(os.environ)
-
-
-@cache
-def sqs():  # noqa: ANN201 - a boto3 client
-    return boto3.client("sqs")
-
-
-@cache
-def inspector():  # noqa: ANN201 - takedown.inspection.Inspector
-    return build_inspector(settings(), PowertoolsInspectionMetrics())
+def inspection() -> QueuedInspection:
+    return build_queued_inspection(InspectSettings.from_env(os.environ), PowertoolsInspectionMetrics())
 
 
 def inspect_candidate(record: SQSRecord) -> str:
-    candidate = PostEvent.model_validate_json(record.body)
     receives = int(record.attributes.approximate_receive_count)
-    context = {"account_id": candidate.account_id, "post_id": candidate.post_id, "receives": receives}
-    try:
-        result = inspector().inspect(candidate, final_attempt=receives >= settings().max_receive_count)
-    except RetryLaterError as retry:
-        delay = retry.delay_seconds or retry_delay_seconds(receives, settings().retry_base_seconds)
-        logger.warning("inspection postponed", extra={**context, "reason": str(retry), "delay_s": delay})
-        sqs().change_message_visibility(
-            QueueUrl=settings().inspect_queue_url,
-            ReceiptHandle=record.receipt_handle,
-            VisibilityTimeout=delay,
+    attempt = inspection().run(record.body, receives, record.receipt_handle)
+    context = {"account_id": attempt.account_id, "post_id": attempt.post_id, "receives": receives}
+    result = attempt.result
+    if isinstance(result, Postponed):
+        logger.warning(
+            "inspection postponed", extra={**context, "reason": result.reason, "delay_s": result.delay_seconds}
         )
-        raise
+        raise InspectionPostponedError(result.reason)
     logger.info("candidate inspected", extra={**context, "outcome": result.outcome})
     return result.outcome
 

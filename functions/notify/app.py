@@ -17,8 +17,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from takedown.notification import IncidentNotifier, build_notifier
+from takedown.notification import IncidentNotifier
 from takedown.settings import NotifySettings
+from takedown.wiring import build_notifier
 
 logger = Logger()
 metrics = Metrics()

@@ -1,6 +1,6 @@
 """Webhook function: X's CRC challenge and signed POST deliveries, behind an API Gateway HTTP API.
 
-A thin adapter: the logic lives in takedown.webhook (the layer).
+A thin adapter: the logic lives in takedown.webhook (the layer), wired by takedown.wiring.
 """
 
 from __future__ import annotations
@@ -10,17 +10,15 @@ import binascii
 import os
 from functools import cache
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from takedown.inspect_queue import SqsInspectQueue
-from takedown.settings import SECRET_MAX_AGE_SECONDS, WebhookSettings
+from takedown.settings import WebhookSettings
 from takedown.webhook import SIGNATURE_HEADER, WEBHOOK_PATH, MalformedDeliveryError, WebhookError, WebhookIntake
+from takedown.wiring import build_webhook_intake
 
 logger = Logger()
 metrics = Metrics()
@@ -30,14 +28,7 @@ app = APIGatewayHttpResolver()
 @cache
 def intake() -> WebhookIntake:
     """Built on the first request of a cold start, then reused."""
-    settings = WebhookSettings.from_env(os.environ)
-    secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
-
-    def consumer_secret() -> str:
-        secret = secrets.get(settings.consumer_secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
-        return secret["consumer_secret"]
-
-    return WebhookIntake(consumer_secret, SqsInspectQueue(boto3.client("sqs"), settings.inspect_queue_url))
+    return build_webhook_intake(WebhookSettings.from_env(os.environ))
 
 
 @app.get(WEBHOOK_PATH)

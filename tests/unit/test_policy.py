@@ -1,4 +1,4 @@
-"""Account policy: the undo decision, unknown accounts, the kill switch, changes without a deploy."""
+"""Account policy: unknown accounts, the kill switch, changes without a deploy (the decision: test_decision)."""
 
 from __future__ import annotations
 
@@ -9,26 +9,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from takedown.policy import AccountPolicy, GlobalSettings, PolicyStore, decide_action
+from takedown.decision import decide
+from takedown.judgement.verdict import Verdict
+from takedown.policy import AccountPolicy, GlobalSettings, PolicyStore
 from takedown_local.template import create_tables
 from tests.conftest import ROOT
 
 ENFORCED = AccountPolicy(account_id="1", mode="enforce")
 MONITORED = AccountPolicy(account_id="1", mode="monitor")
-
-
-@pytest.mark.parametrize(
-    ("bad", "policy", "settings", "action"),
-    [
-        (True, ENFORCED, GlobalSettings(), "undo"),
-        (True, MONITORED, GlobalSettings(), "monitor"),
-        (True, ENFORCED, GlobalSettings(kill_switch=True), "monitor"),
-        (False, ENFORCED, GlobalSettings(), "ignore"),
-        (False, MONITORED, GlobalSettings(kill_switch=True), "ignore"),
-    ],
-)
-def test_decide_action(bad: bool, policy: AccountPolicy, settings: GlobalSettings, action: str) -> None:
-    assert decide_action(bad, policy, settings) == action
+BAD = Verdict(category="adult", score=1.0)
 
 
 class _Clock:
@@ -52,7 +41,7 @@ def accounts_table(dynamodb: Any) -> str:
 
 def test_an_unknown_account_is_only_monitored(dynamodb: Any, accounts_table: str) -> None:
     policy = PolicyStore(dynamodb, accounts_table).policy_for("999")
-    assert (policy.mode, decide_action(True, policy, GlobalSettings())) == ("monitor", "monitor")
+    assert (policy.mode, decide(BAD, policy, GlobalSettings(), None).kind) == ("monitor", "monitor")
 
 
 def test_policies_round_trip(dynamodb: Any, accounts_table: str) -> None:

@@ -33,7 +33,7 @@ def test_the_ops_command_imports_no_developer_tooling() -> None:
         "import sys\n"
         "from takedown_cli.main import build_parser\n"
         "build_parser()\n"
-        "import takedown.inspection, takedown.notification\n"
+        "import takedown.inspection, takedown.notification, takedown.wiring\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {DEVELOPER_ONLY!r}))\n"
     )
     completed = subprocess.run(

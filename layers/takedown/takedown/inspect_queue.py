@@ -1,4 +1,5 @@
-"""The SQS inspect queue: one message per candidate, deduplicated by post id on a FIFO queue."""
+"""The SQS inspect queue: one message per candidate, deduplicated by the business key on a FIFO queue,
+and postponed (visibility timeout) when inspection must wait."""
 
 from __future__ import annotations
 
@@ -33,6 +34,12 @@ class SqsInspectQueue:
             if failed:
                 codes = ",".join(sorted({str(f.get("Code")) for f in failed}))
                 raise EnqueueError(f"{len(failed)} of {len(batch)} messages not enqueued ({codes})")
+
+    def postpone(self, receipt_handle: str, delay_seconds: int) -> None:
+        """Make a received message visible again after `delay_seconds` (it counts as one more receive)."""
+        self._sqs.change_message_visibility(
+            QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay_seconds
+        )
 
     def _entry(self, index: int, candidate: PostEvent) -> dict[str, Any]:
         entry: dict[str, Any] = {"Id": str(index), "MessageBody": candidate.model_dump_json()}

@@ -1,31 +1,29 @@
-"""Inspect one candidate repost: classify, decide, write the incident FIRST, act on X, record.
+"""Inspect one candidate repost: classify, write the incident FIRST, decide, act on X, record.
 
 Idempotent on the business key (account id + post id): the incident id is derived from it and
 created with a conditional put, so a webhook delivered twice or an SQS message redelivered finds
-the existing record and never undoes twice what is already undone.
+the existing record and never undoes twice what is already undone. `decide` (takedown.decision)
+says what to do; this module only carries it out. `QueuedInspection` runs one queue message:
+the attempt count, the final attempt and the backoff before the next one.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Literal, Protocol
 
-import boto3
-import httpx
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-from takedown.incidents.model import Incident, IncidentStatus
+from takedown.clock import Clock, utc_now
+from takedown.decision import decide
+from takedown.incidents.model import Incident
 from takedown.incidents.store import IncidentStore
 from takedown.judgement.verdict import Verdict
-from takedown.policy import AccountPolicy, PolicyStore, decide_action
+from takedown.policy import AccountPolicy, PolicyStore
 from takedown.repost import Repost
-from takedown.settings import SECRET_MAX_AGE_SECONDS, InspectSettings
-from takedown.signatures import SignatureEngine, TrustList
+from takedown.signatures import TrustList
 from takedown.webhook.envelopes import PostEvent
-from takedown.x_api import XApiError, XClient, XCredentials, XRateLimitedError, XUnavailableError
+from takedown.x_api import XApiError, XRateLimitedError, XUnavailableError
 
 EXCERPT_CHARS = 280
 
@@ -45,6 +43,12 @@ class InspectionResult:
     outcome: Outcome
     verdict: Verdict | None = None
     incident: Incident | None = None
+
+
+class Classifier(Protocol):
+    """What the inspector needs from the judgement: a verdict on one post, given what is trusted."""
+
+    def classify(self, post: Repost, trust: TrustList) -> Verdict: ...
 
 
 class Undoer(Protocol):
@@ -73,14 +77,14 @@ class Inspector:
 
     def __init__(
         self,
-        engine: SignatureEngine,
+        classifier: Classifier,
         policies: PolicyStore,
         incidents: IncidentStore,
         undoer_for: Callable[[AccountPolicy], Undoer],
         metrics: InspectionMetrics,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
-        self._engine = engine
+        self._classifier = classifier
         self._policies = policies
         self._incidents = incidents
         self._undoer_for = undoer_for
@@ -97,21 +101,19 @@ class Inspector:
             trusted_domains=frozenset(policy.trusted_domains) | frozenset(settings.trusted_domains),
             trusted_author_ids=frozenset(policy.trusted_author_ids),
         )
-        verdict = self._engine.classify(repost, trust)
+        verdict = self._classifier.classify(repost, trust)
         if not verdict.is_bad:
             return InspectionResult("clean", verdict)
 
+        # Write before acting: the record exists whatever happens next, and a redelivery finds it.
         incident, created = self._incidents.create(self._new_incident(event, repost, verdict, policy.handle))
         if created:
             self._metrics.incident_detected(incident.category)
-        elif incident.status not in (IncidentStatus.DETECTED, IncidentStatus.UNDO_FAILED) or (
-            incident.last_error_permanent
-        ):
+        action = decide(verdict, policy, settings, existing=None if created else incident)
+        if action.kind == "skip":
             return InspectionResult("duplicate", verdict, incident)
-
-        if decide_action(True, policy, settings) != "undo":
-            note = "kill switch on" if settings.kill_switch else f"account in {policy.mode} mode"
-            incident = self._incidents.record_monitored(incident.incident_id, self._clock(), note)
+        if action.kind == "monitor":
+            incident = self._incidents.record_monitored(incident.incident_id, self._clock(), action.reason)
             return InspectionResult("monitored", verdict, incident)
         return self._undo(repost, verdict, incident, policy, final_attempt)
 
@@ -172,32 +174,47 @@ class Inspector:
         )
 
 
-def x_client_factory(
-    consumer_secret_id: str, account_secret_prefix: str, base_url: str
-) -> Callable[[AccountPolicy], XClient]:
-    """X clients per account: the app's consumer credentials plus the account's user tokens, both
-    from Secrets Manager (cached, re-read when they age so that rotations apply without a deploy)."""
-    secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
-    http = httpx.Client()
+class VisibilityDelay(Protocol):
+    """Where a postponed message waits: the inspect queue (SQS ChangeMessageVisibility)."""
 
-    def client_for(policy: AccountPolicy) -> XClient:
-        app = secrets.get(consumer_secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
-        secret_id = policy.credentials_secret or f"{account_secret_prefix}{policy.account_id}"
-        user = secrets.get(secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
-        return XClient(http, XCredentials.from_secret_string(json.dumps({**app, **user})), base_url=base_url)
-
-    return client_for
+    def postpone(self, receipt_handle: str, delay_seconds: int) -> None: ...
 
 
-def build_inspector(settings: InspectSettings, metrics: InspectionMetrics) -> Inspector:
-    """Wire the inspector from AWS clients, once per cold start."""
-    dynamodb = boto3.client("dynamodb")
-    return Inspector(
-        engine=SignatureEngine.load_default(),
-        policies=PolicyStore(dynamodb, settings.accounts_table),
-        incidents=IncidentStore(dynamodb, settings.incidents_table, retention_days=settings.incident_retention_days),
-        undoer_for=x_client_factory(
-            settings.x_consumer_secret_id, settings.x_account_secret_prefix, settings.x_api_base_url
-        ),
-        metrics=metrics,
-    )
+@dataclass(frozen=True)
+class Postponed:
+    reason: str
+    delay_seconds: int
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One run of one queue message: whose post it was, and what came of it."""
+
+    account_id: str
+    post_id: str
+    result: InspectionResult | Postponed
+
+
+class QueuedInspection:
+    """One inspect-queue message, attempt by attempt: the last allowed attempt records undo_failed
+    before the queue dead-letters the message; a postponed one waits out its delay in the queue."""
+
+    def __init__(
+        self, inspector: Inspector, queue: VisibilityDelay, max_receive_count: int, retry_base_seconds: int
+    ) -> None:
+        self._inspector = inspector
+        self._queue = queue
+        self._max_receive_count = max_receive_count
+        self._retry_base_seconds = retry_base_seconds
+
+    def run(self, body: str, receives: int, receipt_handle: str) -> Attempt:
+        """Inspect the candidate in `body`; on RetryLaterError postpone the message and say so."""
+        candidate = PostEvent.model_validate_json(body)
+        result: InspectionResult | Postponed
+        try:
+            result = self._inspector.inspect(candidate, final_attempt=receives >= self._max_receive_count)
+        except RetryLaterError as retry:
+            delay = retry.delay_seconds or retry_delay_seconds(receives, self._retry_base_seconds)
+            self._queue.postpone(receipt_handle, delay)
+            result = Postponed(str(retry), delay)
+        return Attempt(candidate.account_id, candidate.post_id, result)

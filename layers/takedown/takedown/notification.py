@@ -9,16 +9,11 @@ stream records never send a second card.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-import boto3
-import httpx
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
+from takedown.clock import Clock, utc_now
 from takedown.incidents.model import IncidentStatus, NotificationStatus
 from takedown.incidents.store import IncidentStore
-from takedown.settings import SECRET_MAX_AGE_SECONDS, NotifySettings
 from takedown.teams import TeamsError, TeamsNotifier, build_incident_card
 
 REPORTABLE = frozenset({IncidentStatus.UNDONE, IncidentStatus.UNDO_FAILED, IncidentStatus.MONITORED})
@@ -41,7 +36,7 @@ class IncidentNotifier:
         teams: Callable[[], TeamsNotifier],
         metrics: NotificationMetrics,
         review_url: str | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._incidents = incidents
         self._teams = teams
@@ -63,16 +58,3 @@ class IncidentNotifier:
         self._incidents.record_notified(incident_id, self._clock())
         self._metrics.notified()
         return "sent"
-
-
-def build_notifier(settings: NotifySettings, metrics: NotificationMetrics) -> IncidentNotifier:
-    """Wire the notifier from AWS clients; the Teams URL is re-read from Secrets Manager when it ages."""
-    secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
-    http = httpx.Client()
-
-    def teams() -> TeamsNotifier:
-        secret = secrets.get(settings.teams_webhook_secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
-        return TeamsNotifier(http, secret["url"])
-
-    incidents = IncidentStore(boto3.client("dynamodb"), settings.incidents_table)
-    return IncidentNotifier(incidents, teams, metrics, settings.review_url)

@@ -1,7 +1,6 @@
 """Per-account policy and global settings, kept in the accounts table: changed without a deploy.
 
-The one decision that matters, whether to undo, is a tiny pure function (`decide_action`) over the
-verdict, the account's policy and the global settings, tested without AWS.
+What to do with them is takedown.decision.decide, a pure function over these values.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ GLOBAL_SETTINGS_ID = "_global"
 DEFAULT_MAX_AGE_SECONDS = 60
 
 Mode = Literal["enforce", "monitor"]
-Action = Literal["undo", "monitor", "ignore"]
 
 _serializer, _deserializer = TypeSerializer(), TypeDeserializer()
 
@@ -41,14 +39,6 @@ class GlobalSettings(BaseModel):
 
     kill_switch: bool = False  # on: nothing is undone anywhere; incidents are recorded and reported
     trusted_domains: frozenset[str] = Field(default_factory=frozenset)
-
-
-def decide_action(verdict_is_bad: bool, policy: AccountPolicy, settings: GlobalSettings) -> Action:
-    if not verdict_is_bad:
-        return "ignore"
-    if settings.kill_switch or policy.mode != "enforce":
-        return "monitor"
-    return "undo"
 
 
 @dataclass

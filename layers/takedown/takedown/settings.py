@@ -13,6 +13,7 @@ from typing import Self
 # How long a secret or policy read from AWS is reused before it is read again: rotations and
 # policy changes take effect within this time, without a deploy.
 SECRET_MAX_AGE_SECONDS = 300
+X_API_BASE_URL = "https://api.x.com"  # template.yaml's XApiBaseUrl default; a stand-in's URL locally
 
 
 class ConfigurationError(Exception):
@@ -40,6 +41,23 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class XSettings:
+    """Where X is and where the credentials to act on it as each account are kept."""
+
+    consumer_secret_id: str  # the app's {"consumer_key", "consumer_secret"}
+    account_secret_prefix: str  # + account id: that account's X user credentials
+    base_url: str = X_API_BASE_URL
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        return cls(
+            consumer_secret_id=_required(env, "X_CONSUMER_SECRET_ID"),
+            account_secret_prefix=_required(env, "X_ACCOUNT_SECRET_PREFIX"),
+            base_url=env.get("X_API_BASE_URL") or X_API_BASE_URL,
+        )
+
+
+@dataclass(frozen=True)
 class InspectSettings:
     incidents_table: str
     accounts_table: str
@@ -57,13 +75,29 @@ class InspectSettings:
             incidents_table=_required(env, "INCIDENTS_TABLE"),
             accounts_table=_required(env, "ACCOUNTS_TABLE"),
             inspect_queue_url=_required(env, "INSPECT_QUEUE_URL"),
-            x_api_base_url=env.get("X_API_BASE_URL", "https://api.x.com"),
+            x_api_base_url=env.get("X_API_BASE_URL") or X_API_BASE_URL,
             x_consumer_secret_id=_required(env, "X_CONSUMER_SECRET_ID"),
             x_account_secret_prefix=_required(env, "X_ACCOUNT_SECRET_PREFIX"),
             incident_retention_days=int(env.get("INCIDENT_RETENTION_DAYS", "400")),
             max_receive_count=int(_required(env, "INSPECT_MAX_RECEIVE_COUNT")),
             retry_base_seconds=int(env.get("INSPECT_RETRY_BASE_SECONDS", "5")),
         )
+
+    @property
+    def x(self) -> XSettings:
+        return XSettings(self.x_consumer_secret_id, self.x_account_secret_prefix, self.x_api_base_url)
+
+
+@dataclass(frozen=True)
+class RestoreSettings:
+    """What `takedown incidents resolve --restore` needs: the accounts' policies and X."""
+
+    accounts_table: str
+    x: XSettings
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        return cls(accounts_table=_required(env, "ACCOUNTS_TABLE"), x=XSettings.from_env(env))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from takedown.clock import Clock, utc_now
 from takedown.endpoint_url import require_https_or_loopback
 from takedown.incidents.model import Incident, IncidentStatus
 
@@ -248,10 +249,6 @@ def _duration(milliseconds: int | None) -> str:
     return f"{minutes} min {rest} s"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class TeamsNotifier:
     """Posts cards to one Workflows webhook. The webhook URL is a credential (its `sig` query
     parameter authorises posting), so it is held as a SecretStr and never logged or shown."""
@@ -262,7 +259,7 @@ class TeamsNotifier:
         webhook_url: str | SecretStr,
         *,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         secret = webhook_url if isinstance(webhook_url, SecretStr) else SecretStr(webhook_url)
         # The host is not pinned (Workflows moved from *.logic.azure.com to *.api.powerplatform.com).

@@ -15,7 +15,6 @@ decide between "done", "retry later" (`retryable`) and "needs a human" without r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Self
@@ -24,9 +23,11 @@ import httpx
 from authlib.integrations.httpx_client import OAuth1Auth, OAuth2Auth
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, model_validator
 
+from takedown.clock import Clock, utc_now
 from takedown.endpoint_url import require_https_or_loopback
+from takedown.settings import X_API_BASE_URL
 
-DEFAULT_BASE_URL = "https://api.x.com"
+DEFAULT_BASE_URL = X_API_BASE_URL
 
 # X usually answers a write in well under a second; a takedown that hangs helps nobody, and a
 # timed-out call is retried by the caller (every call here is idempotent on X's side).
@@ -237,10 +238,6 @@ def _numeric_id(value: str, name: str) -> str:
     return value
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class XClient:
     """Talks to X for one account. The httpx.Client is passed in (its transport is swappable),
     the base URL is configurable (a stand-in locally), and every call has an explicit timeout."""
@@ -252,7 +249,7 @@ class XClient:
         *,
         base_url: str = DEFAULT_BASE_URL,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self._http = http
         self._auth = credentials.http_auth()

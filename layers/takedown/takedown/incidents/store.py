@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +17,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from takedown.clock import Clock, utc_now
 from takedown.incidents.exceptions import IncidentNotFoundError, IncidentTransitionError
 from takedown.incidents.model import (
     TRANSITIONS,
@@ -54,7 +54,7 @@ class IncidentStore:
         self,
         dynamodb: Any,
         table_name: str,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         retention_days: int = DEFAULT_RETENTION_DAYS,
     ) -> None:
         self._ddb = dynamodb

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Protocol
 
+from takedown.clock import Clock, utc_now
 from takedown.webhook.envelopes import Delivery, PostEvent, read_delivery
 from takedown.webhook.exceptions import MalformedDeliveryError, PayloadTooLargeError, SignatureError
 from takedown.webhook.signature import crc_response_token, verify_signature
@@ -43,7 +43,7 @@ class WebhookIntake:
         self,
         consumer_secret: Callable[[], str],
         queue: CandidateQueue,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._consumer_secret = consumer_secret

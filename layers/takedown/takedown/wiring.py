@@ -1,0 +1,116 @@
+"""Composition: the one place that builds AWS clients, secrets providers, X and Teams clients, and
+wires them into the library's objects. Handlers and the CLI call these once (per cold start, per
+command); everything else receives what it needs as arguments.
+
+    inspection = build_queued_inspection(InspectSettings.from_env(os.environ), metrics)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import httpx
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+from takedown.incidents.store import IncidentStore
+from takedown.inspect_queue import SqsInspectQueue
+from takedown.inspection import InspectionMetrics, Inspector, QueuedInspection
+from takedown.notification import IncidentNotifier, NotificationMetrics
+from takedown.policy import AccountPolicy, PolicyStore
+from takedown.settings import (
+    SECRET_MAX_AGE_SECONDS,
+    InspectSettings,
+    NotifySettings,
+    RestoreSettings,
+    WebhookSettings,
+    XSettings,
+)
+from takedown.signatures import SignatureEngine
+from takedown.teams import TeamsNotifier
+from takedown.webhook import WebhookIntake
+from takedown.x_api import XClient, XCredentials
+
+
+def aws_client(service: str) -> Any:
+    """A boto3 client; endpoints come from the environment (AWS_ENDPOINT_URL_<SERVICE> locally)."""
+    return boto3.client(service)  # type: ignore[call-overload]
+
+
+def secrets_provider() -> SecretsProvider:
+    return SecretsProvider(boto3_client=aws_client("secretsmanager"))
+
+
+def json_secret(secrets: SecretsProvider, secret_id: str) -> dict[str, Any]:
+    """A JSON secret, cached and re-read when it ages, so that rotations apply without a deploy."""
+    value = secrets.get(secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+    if not isinstance(value, dict):
+        raise TypeError(f"secret {secret_id} is not a JSON object")
+    return value
+
+
+def x_client_factory(settings: XSettings, secrets: SecretsProvider | None = None) -> Callable[[AccountPolicy], XClient]:
+    """X clients per account: the app's consumer credentials plus the account's user tokens."""
+    secrets = secrets or secrets_provider()
+    http = httpx.Client()
+
+    def client_for(policy: AccountPolicy) -> XClient:
+        app = json_secret(secrets, settings.consumer_secret_id)
+        user = json_secret(secrets, policy.credentials_secret or f"{settings.account_secret_prefix}{policy.account_id}")
+        return XClient(http, XCredentials.from_secret_string(json.dumps({**app, **user})), base_url=settings.base_url)
+
+    return client_for
+
+
+def build_webhook_intake(settings: WebhookSettings) -> WebhookIntake:
+    secrets = secrets_provider()
+
+    def consumer_secret() -> str:
+        return str(json_secret(secrets, settings.consumer_secret_id)["consumer_secret"])
+
+    return WebhookIntake(consumer_secret, SqsInspectQueue(aws_client("sqs"), settings.inspect_queue_url))
+
+
+def build_inspector(settings: InspectSettings, metrics: InspectionMetrics) -> Inspector:
+    dynamodb = aws_client("dynamodb")
+    return Inspector(
+        classifier=SignatureEngine.load_default(),
+        policies=PolicyStore(dynamodb, settings.accounts_table),
+        incidents=IncidentStore(dynamodb, settings.incidents_table, retention_days=settings.incident_retention_days),
+        undoer_for=x_client_factory(settings.x),
+        metrics=metrics,
+    )
+
+
+def build_queued_inspection(settings: InspectSettings, metrics: InspectionMetrics) -> QueuedInspection:
+    return QueuedInspection(
+        build_inspector(settings, metrics),
+        SqsInspectQueue(aws_client("sqs"), settings.inspect_queue_url),
+        max_receive_count=settings.max_receive_count,
+        retry_base_seconds=settings.retry_base_seconds,
+    )
+
+
+def build_notifier(settings: NotifySettings, metrics: NotificationMetrics) -> IncidentNotifier:
+    """The notifier; the Teams URL is re-read from Secrets Manager when it ages."""
+    secrets = secrets_provider()
+    http = httpx.Client()
+
+    def teams() -> TeamsNotifier:
+        return TeamsNotifier(http, str(json_secret(secrets, settings.teams_webhook_secret_id)["url"]))
+
+    incidents = IncidentStore(aws_client("dynamodb"), settings.incidents_table)
+    return IncidentNotifier(incidents, teams, metrics, settings.review_url)
+
+
+def build_incident_store(table: str) -> IncidentStore:
+    return IncidentStore(aws_client("dynamodb"), table)
+
+
+def build_restorer(settings: RestoreSettings) -> Callable[[str], XClient]:
+    """For `takedown incidents resolve --restore`: the X client of an account, by its policy."""
+    policies = PolicyStore(aws_client("dynamodb"), settings.accounts_table)
+    client_for = x_client_factory(settings.x)
+    return lambda account_id: client_for(policies.policy_for(account_id))
