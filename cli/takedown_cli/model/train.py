@@ -109,7 +109,7 @@ def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED, may_undo: bool =
             "posts": len(posts),
             "labels": dict(sorted(Counter(post.label for post in posts).items())),
             "languages": len({post.lang for post in posts}),
-            "corpus_sha256": _corpus_hash(posts),
+            "corpus_sha256": corpus_hash(posts),
             "rules": engine.version,
         },
         "params": {"seed": seed, "folds": FOLDS, "min_documents": MIN_DOCUMENTS, "C": chosen_c},
@@ -179,7 +179,7 @@ def _choose_thresholds(
     return chosen, report
 
 
-def _corpus_hash(posts: list[CorpusPost]) -> str:
+def corpus_hash(posts: list[CorpusPost]) -> str:
     digest = hashlib.sha256()
     for post in posts:
         digest.update(post.model_dump_json(exclude={"source"}).encode("utf-8"))

@@ -119,7 +119,7 @@ def _link_features(repost: Repost, trusted_domains: frozenset[str]) -> list[str]
         if _is_x_media(link.registrable, url):
             found.append("u:x_media")
             continue
-        if not trusted_domains.isdisjoint(link.suffixes):
+        if link.is_under(trusted_domains):
             found.append("u:trusted")
             continue
         if link.scheme not in {"http", "https"}:

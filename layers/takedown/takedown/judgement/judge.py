@@ -158,7 +158,7 @@ def _trusted(url: str, trusted: frozenset[str]) -> bool:
     if link is None:
         return False
     x_own = link.registrable in {"x.com", "twitter.com", "twimg.com"}
-    return x_own or not trusted.isdisjoint(link.suffixes)
+    return x_own or link.is_under(trusted)
 
 
 def _safeguard(name: str, evidence: str) -> Contribution:

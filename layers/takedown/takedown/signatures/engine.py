@@ -143,7 +143,7 @@ class SignatureEngine:
         signals = Signals()
         for url in repost.urls:
             link = parse_link(url)
-            if link is not None and trusted.isdisjoint(link.suffixes):
+            if link is not None and not link.is_under(trusted):
                 self._inspect_link(link, signals)
         text = tokenise(repost.text)
         self._inspect_phrases(text, "text", signals)

@@ -120,6 +120,12 @@ class Link:
     suffixes: tuple[str, ...]
     labels: frozenset[str]
 
+    def is_under(self, domains: frozenset[str]) -> bool:
+        """Whether the host is one of `domains` or under one, public suffixes included: a trusted
+        "police.uk" or "gov.uk" covers www.sussex.police.uk and www.gov.uk."""
+        labels = self.host.split(".")
+        return any(".".join(labels[i:]) in domains for i in range(len(labels)))
+
 
 @lru_cache(maxsize=65536)
 def parse_link(url: str) -> Link | None:

@@ -1,0 +1,201 @@
+"""The judgement: text folding per script, the model artifact, the Judge's combination and safeguards,
+reproducible training, and the corpora kept apart."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from takedown.judgement.features import FEATURES_VERSION, post_features
+from takedown.judgement.judge import Judge
+from takedown.judgement.model import ARTIFACT, LearnedModel, ModelArtifactError
+from takedown.judgement.verdict import CATEGORIES
+from takedown.repost import Author, Repost
+from takedown.signatures import SignatureEngine, TrustList
+from takedown.signatures.text import tokens
+from takedown_cli.model.corpus import CorpusError, CorpusPost, load_corpus
+from takedown_cli.model.evaluate import Report, gate
+from takedown_cli.model.obfuscation import TRICKS, obfuscate
+from takedown_cli.model.train import corpus_hash, train
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("written", "folded"),
+    [
+        ("Порно бесплатно", ["порно", "бесплатно"]),  # Cyrillic stays Cyrillic
+        ("пoрно", ["порно"]),  # a Latin o inside a Cyrillic word is read as Cyrillic
+        ("Ελληνικά", ["ελληνικά"]),
+        ("ΟΝLYFANS", ["onlyfans"]),  # Greek capitals inside a Latin word are Latin
+        ("strеam", ["stream"]),  # Cyrillic е
+        ("ӏive", ["live"]),  # Cyrillic palochka is an l, not an i
+        ("fu11 f1ght 1ive p1ay", ["full", "fight", "live", "play"]),
+        ("free🔥stream", ["free", "stream"]),
+        ("F R E E  stream", ["free", "stream"]),
+        ("ᴏɴʟʏꜰᴀɴꜱ", ["onlyfans"]),
+        ("𝐟𝐫𝐞𝐞", ["free"]),
+        ("f\u200br\u200be\u200be", ["free"]),
+        ("मुफ्त लाइव", ["मुफ्त", "लाइव"]),  # Devanagari keeps its vowel signs
+        ("ดูบอลสด ฟรี", ["ดูบอลสด", "ฟรี"]),
+        ("இலவச நேரலை", ["இலவச", "நேரலை"]),
+        ("免费直播", ["免费直播"]),
+        ("Sussex Essex Scunthorpe", ["sussex", "essex", "scunthorpe"]),
+        ("Straße grátis", ["strasse", "gratis"]),
+    ],
+)
+def test_folding_keeps_each_script_and_undoes_each_trick(written: str, folded: list[str]) -> None:
+    assert tokens(written) == folded
+
+
+def _artifact(weights: dict[str, tuple[float, float]], may_undo: bool, intercepts=(-3.0, -3.0)) -> LearnedModel:
+    header = {
+        "format": 1,
+        "features_version": FEATURES_VERSION,
+        "categories": list(CATEGORIES),
+        "intercepts": list(intercepts),
+        "thresholds": {c: {"alone": 0.9, "with_rules": 0.6, "rules_lean": 0.35} for c in CATEGORIES},
+        "may_undo": may_undo,
+    }
+    lines = [json.dumps(header)] + [f"{name}\t{a}\t{b}" for name, (a, b) in weights.items()]
+    return LearnedModel.from_text("\n".join(lines) + "\n")
+
+
+def _repost(text: str, urls: tuple[str, ...] = (), **author: object) -> Repost:
+    return Repost(
+        account_id="1",
+        post_id="2",
+        kind="retweet",
+        by_account=True,
+        source_post_id="3",
+        text=text,
+        urls=urls,
+        source_author=Author(id="9", handle="someone", **author),  # type: ignore[arg-type]
+    )
+
+
+ENGINE = SignatureEngine.load_default()
+STREAMY = {"w:kickoff": (40.0, 0.0)}  # one feature that alone drives the stream probability to ~1
+
+
+def test_a_background_model_explains_but_never_undoes() -> None:
+    judge = Judge(ENGINE, _artifact(STREAMY, may_undo=False))
+    verdict = judge.classify(_repost("kickoff", ("https://unknown-site.example/x",)))
+    assert not verdict.is_bad
+    model = next(c for c in verdict.contributions if c.rule == "model")
+    assert model.weight > 0.99 and "never undoes" in model.evidence
+    assert verdict.versions == {"rules": ENGINE.version, "model": judge.model.version, "features": FEATURES_VERSION}
+
+
+def test_a_gated_model_undoes_alone_above_its_strict_threshold_only() -> None:
+    judge = Judge(ENGINE, _artifact(STREAMY, may_undo=True))
+    bad = judge.classify(_repost("kickoff", ("https://unknown-site.example/x",)))
+    assert bad.category == "illegal_stream" and bad.held_back_by is None
+    assert {c.rule for c in bad.contributions} >= {"model", "model:text"}
+    calm = Judge(ENGINE, _artifact({"w:kickoff": (5.0, 0.0)}, may_undo=True))  # p = sigmoid(2) < 0.9
+    assert not calm.classify(_repost("kickoff", ("https://unknown-site.example/x",))).is_bad
+
+
+@pytest.mark.parametrize(
+    ("repost", "safeguard"),
+    [
+        (_repost("Police warning: kickoff scams", ("https://unknown-site.example/x",)), "safety_context"),
+        (_repost("kickoff", ("https://www.sussex.police.uk/news",)), "trusted_links"),
+    ],
+)
+def test_safeguards_hold_back_what_only_the_model_would_undo(repost: Repost, safeguard: str) -> None:
+    verdict = Judge(ENGINE, _artifact(STREAMY, may_undo=True)).classify(repost)
+    assert not verdict.is_bad and verdict.held_back_by == safeguard
+    assert verdict.contributions[-1].kind == "safeguard"
+
+
+def test_an_established_author_holds_back_the_model() -> None:
+    repost = _repost("kickoff", verified=True, followers=2_000_000, created_at=datetime(2010, 1, 1, tzinfo=UTC))
+    repost = repost.model_copy(update={"posted_at": datetime(2026, 11, 1, tzinfo=UTC)})
+    verdict = Judge(ENGINE, _artifact(STREAMY, may_undo=True)).classify(repost)
+    assert verdict.held_back_by == "established_author"
+
+
+def test_a_trusted_author_is_never_bad() -> None:
+    judge = Judge(ENGINE, _artifact(STREAMY, may_undo=True))
+    verdict = judge.classify(_repost("kickoff"), TrustList(trusted_author_handles=frozenset({"@someone"})))
+    assert not verdict.is_bad and verdict.held_back_by is None
+    assert verdict.contributions[0].rule == "trusted_author"
+
+
+def test_the_shipped_artifact_loads_and_its_version_is_its_content_hash() -> None:
+    model = LearnedModel.load(ARTIFACT)
+    assert model.version == hashlib.sha256(ARTIFACT.read_bytes()).hexdigest()[:12]
+    assert model.header["trained_on"]["corpus_sha256"] == corpus_hash(load_corpus(ROOT / "corpus" / "train"))
+
+
+def test_an_artifact_of_other_features_or_format_is_refused() -> None:
+    text = ARTIFACT.read_text(encoding="utf-8")
+    header, rest = text.split("\n", 1)
+    for change in ({"features_version": "f0"}, {"format": 99}, {"categories": ["adult"]}):
+        with pytest.raises(ModelArtifactError):
+            LearnedModel.from_text(json.dumps(json.loads(header) | change) + "\n" + rest)
+    with pytest.raises(ModelArtifactError, match="line 2"):
+        LearnedModel.from_text(header + "\nw:x\t1.0\n")
+
+
+def test_features_read_links_authors_and_raw_formats_not_just_words() -> None:
+    repost = _repost(
+        "backup acestream://4c2ab0a6 🔞", ("http://185.10.20.30:8080/live/index.m3u8", "https://t.me/somewhere"),
+        bio="18+ only", followers=3,
+    )  # fmt: skip
+    found = post_features(repost, ENGINE.signals(repost), ENGINE.trusted_domains).groups
+    assert {"raw:acestream", "raw:playlist", "raw:ip_port", "u:ip", "u:port", "p:m3u8"} <= set(found["link"])
+    assert {"au:18plus", "au:followers:few"} <= set(found["author"])
+    assert "s:18plus" in found["signal"] and "e:🔞" in found["text"]
+
+
+def test_training_is_reproducible(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.jsonl"
+    lines = (ROOT / "corpus" / "train" / "uk_01.jsonl").read_text(encoding="utf-8").splitlines()
+    sample.write_text("\n".join(lines[:80]) + "\n", encoding="utf-8")
+    first, second = tmp_path / "a.tsv", tmp_path / "b.tsv"
+    train(sample, first)
+    train(sample, second)
+    assert first.read_bytes() == second.read_bytes()
+    assert not LearnedModel.load(first).may_undo
+
+
+def test_training_and_evaluation_corpora_are_apart() -> None:
+    training = load_corpus(ROOT / "corpus" / "train")
+    evaluation = load_corpus(ROOT / "corpus" / "eval")
+    assert {p.id for p in training}.isdisjoint(p.id for p in evaluation)
+    assert {p.text.strip().lower() for p in training}.isdisjoint(p.text.strip().lower() for p in evaluation)
+    assert {p.source for p in training}.isdisjoint(p.source for p in evaluation)
+
+
+def test_a_bad_corpus_line_names_its_file_and_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "x-1", "label": "benign", "lang": "en", "text": "ok"}\n{"id": "x-2", "label": "spam"}\n')
+    with pytest.raises(CorpusError, match=r"broken.jsonl:2: label"):
+        load_corpus(broken)
+
+
+def test_the_gate_fails_on_a_false_undo_or_low_recall() -> None:
+    benign = CorpusPost(id="b", label="benign", lang="en", text="council meeting live tonight")
+    bad = CorpusPost(id="s", label="illegal_stream", lang="en", text="free ppv stream")
+    report = Report()
+    report.add(benign, "illegal_stream", "model")
+    report.add(bad, "illegal_stream", "model")
+    assert gate(report, 0.95) == ["1 false undo(s)"]
+    missed = Report()
+    missed.add(bad, None, "")
+    assert gate(missed, 0.95) == ["recall 0.000 < 0.95"]
+
+
+def test_obfuscation_changes_the_text_but_not_the_links() -> None:
+    rng = random.Random(3)
+    text = "Free live stream of the big fight tonight https://example.net/watch"
+    changed = {obfuscate(text, rng) for _ in range(20)}
+    assert len(changed) > 10 and all("https://example.net/watch" in variant for variant in changed)
+    assert set(TRICKS) >= {"lookalike", "styled", "zero_width", "spaced", "leet", "emoji_glue", "small_caps"}
