@@ -10,10 +10,12 @@ from importlib.metadata import requires
 
 import pytest
 
+from takedown.incidents.model import NotificationStatus
+from takedown.notification import REPORTABLE
 from takedown.settings import ConfigurationError, InspectSettings
 from takedown.webhook import WEBHOOK_PATH
 from takedown_local.sample_events import build_events
-from takedown_local.template import inspect_max_receive_count, queue_attributes, template_resources
+from takedown_local.template import inspect_max_receive_count, notify_event_source, queue_attributes, template_resources
 from tests.conftest import EVENTS, FIXTURES, ROOT
 
 OUTSIDE = ("/".join(("..", "sha" + "red")), '"sha' + 'red"')  # spelled apart so that this file does not match itself
@@ -78,3 +80,10 @@ def test_local_queues_take_the_template_settings() -> None:
     assert attributes["FifoQueue"] == "true"
     properties = template_resources(ROOT / "template.yaml")["InspectQueue"]["Properties"]
     assert attributes["VisibilityTimeout"] == str(properties["VisibilityTimeout"])
+
+
+def test_the_stream_filter_passes_only_reportable_changes_not_yet_reported() -> None:
+    (criteria,) = notify_event_source(ROOT / "template.yaml")["FilterCriteria"]["Filters"]
+    image = json.loads(criteria["Pattern"])["dynamodb"]["NewImage"]
+    assert set(image["status"]["S"]) == {status.value for status in REPORTABLE}
+    assert set(image["notification"]["S"]) == {NotificationStatus.PENDING.value, NotificationStatus.FAILED.value}

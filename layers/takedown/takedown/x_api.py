@@ -15,12 +15,13 @@ decide between "done", "retry later" (`retryable`) and "needs a human" without r
 from __future__ import annotations
 
 import re
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Self
 
 import httpx
-from authlib.integrations.httpx_client import OAuth1Auth, OAuth2Auth
+from authlib.oauth1 import ClientAuth
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, model_validator
 
 from takedown.clock import Clock, utc_now
@@ -138,15 +139,47 @@ class XCredentials(BaseModel):
         if self.consumer_key and self.consumer_secret and self.access_token and self.access_token_secret:
             # force_include_body: without it authlib drops a JSON body (retweet's {"tweet_id"}) from
             # the request; with it the body is sent and covered by oauth_body_hash, as oauthlib does.
-            return OAuth1Auth(
-                self.consumer_key.get_secret_value(),
-                client_secret=self.consumer_secret.get_secret_value(),
-                token=self.access_token.get_secret_value(),
-                token_secret=self.access_token_secret.get_secret_value(),
-                force_include_body=True,
+            return OAuth1HttpxAuth(
+                ClientAuth(
+                    self.consumer_key.get_secret_value(),
+                    client_secret=self.consumer_secret.get_secret_value(),
+                    token=self.access_token.get_secret_value(),
+                    token_secret=self.access_token_secret.get_secret_value(),
+                    force_include_body=True,
+                )
             )
-        assert self.bearer_token is not None  # guaranteed by _one_complete_scheme
-        return OAuth2Auth(token={"access_token": self.bearer_token.get_secret_value(), "token_type": "Bearer"})
+        if self.bearer_token is None:  # unreachable: _one_complete_scheme guarantees one scheme
+            raise XCredentialsError("no usable X credentials")
+        return BearerAuth(self.bearer_token)
+
+
+class OAuth1HttpxAuth(httpx.Auth):
+    """Signs each httpx request with authlib's framework-free OAuth 1.0a signer (RFC 5849).
+
+    authlib's own httpx integration now targets the httpx2 package; this adapter keeps the same
+    signer on the httpx we ship, so the Authorization header and oauth_body_hash are unchanged.
+    """
+
+    requires_request_body = True
+
+    def __init__(self, signer: ClientAuth) -> None:
+        self._signer = signer
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        url, headers, body = self._signer.prepare(request.method, str(request.url), request.headers, request.content)
+        headers["Content-Length"] = str(len(body))
+        yield httpx.Request(request.method, url, headers=headers, content=body, extensions=request.extensions)
+
+
+class BearerAuth(httpx.Auth):
+    """An OAuth 2.0 user access token as `Authorization: Bearer`."""
+
+    def __init__(self, token: SecretStr) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        request.headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
+        yield request
 
 
 @dataclass(frozen=True, slots=True)
