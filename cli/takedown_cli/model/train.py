@@ -40,7 +40,7 @@ MIN_ALONE = 0.9
 ALONE_GRID = tuple(round(MIN_ALONE + 0.01 * i, 2) for i in range(10))
 WITH_RULES_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 LEAN_GRID = (0.35, 0.5)
-MIN_WEIGHT = 1e-4
+MIN_WEIGHT = 0.02  # smaller weights change no verdict and only slow the cold load
 
 
 @dataclass

@@ -28,7 +28,7 @@ from takedown.settings import (
     WebhookSettings,
     XSettings,
 )
-from takedown.signatures import SignatureEngine
+from takedown.judgement.judge import Judge
 from takedown.teams import TeamsNotifier
 from takedown.webhook import WebhookIntake
 from takedown.x_api import XClient, XCredentials
@@ -76,7 +76,7 @@ def build_webhook_intake(settings: WebhookSettings) -> WebhookIntake:
 def build_inspector(settings: InspectSettings, metrics: InspectionMetrics) -> Inspector:
     dynamodb = aws_client("dynamodb")
     return Inspector(
-        classifier=SignatureEngine.load_default(),
+        classifier=Judge.load_default(),
         policies=PolicyStore(dynamodb, settings.accounts_table),
         incidents=IncidentStore(dynamodb, settings.incidents_table, retention_days=settings.incident_retention_days),
         undoer_for=x_client_factory(settings.x),

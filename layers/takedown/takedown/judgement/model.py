@@ -85,14 +85,14 @@ class LearnedModel:
         except json.JSONDecodeError as error:
             raise ModelArtifactError(f"model header is not JSON: {error}") from None
         width = len(CATEGORIES)
-        weights: dict[str, tuple[float, ...]] = {}
+        rows = [line for line in lines[1:] if line]
         for number, line in enumerate(lines[1:], start=2):
-            if not line:
-                continue
-            name, *values = line.split("\t")
-            if len(values) != width:
-                raise ModelArtifactError(f"model line {number}: {len(values)} weights, expected {width}")
-            weights[name] = tuple(float(value) for value in values)
+            if line and line.count("\t") != width:
+                raise ModelArtifactError(f"model line {number}: expected a name and {width} weights")
+        fields = "\t".join(rows).split("\t")
+        names = fields[:: width + 1]
+        columns = [map(float, fields[index :: width + 1]) for index in range(1, width + 1)]
+        weights: dict[str, tuple[float, ...]] = dict(zip(names, zip(*columns, strict=True), strict=True))
         return cls(header, weights, version)
 
     @classmethod
