@@ -15,12 +15,13 @@ export SAM_CLI_TELEMETRY := 0
 # sam build looks for python3.13 on PATH.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help install test lint unit integration e2e packaging demo bench events clean
+.PHONY: help install test lint unit integration e2e packaging demo bench eval events clean
 
 help:
 	@echo "make demo   - run the whole pipeline on local parts and show what happened"
 	@echo "make test   - lint the template and code, then every test (unit, integration, packaging, e2e)"
 	@echo "make bench  - print the performance figures as JSON lines"
+	@echo "make eval   - precision and recall of the judgement on the evaluation corpus, with its gate"
 
 $(VENV)/.installed: requirements-dev.txt layers/takedown/requirements.txt pyproject.toml local/pyproject.toml local/requirements.txt
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv install 3.13.0, or set PYTHON313=...)"; exit 1; }
@@ -58,6 +59,10 @@ test: lint
 
 demo: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/takedown-local demo
+
+# The judgement on the evaluation corpus (and its obfuscated copy): exit 1 on a false undo or recall < 0.95.
+eval: $(VENV)/.installed
+	$(VENV)/bin/takedown model evaluate --gate
 
 bench: $(VENV)/.installed node_modules/.installed
 	$(PY) bench/run.py

@@ -1,5 +1,6 @@
-"""Classifier figures with the default packs: load time in a fresh interpreter, and throughput and
-per-post latency on one core over the labelled corpus (as X delivers it, normalised once).
+"""Judgement figures (rule packs and learned model): cold load time in a fresh interpreter, rules
+alone and with the model, and throughput and per-post latency on one core over the evaluation
+corpus (as X delivers it, normalised once).
 
 The folding and link caches are warm in the main figures, as they are in a Lambda that has seen a
 spam wave; `classify_cold_p99` clears them before every post: the cost of text never seen before."""
@@ -10,45 +11,39 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-import yaml
-
 from bench.context import emit
-from takedown.repost import Repost
-from takedown.signatures import SignatureEngine
+from takedown.judgement.judge import Judge
 from takedown.signatures.links import parse_link
 from takedown.signatures.text import fold_chunk
-from takedown.webhook import read_delivery
-from tests.corpus.envelopes import envelope
+from takedown_cli.model.corpus import load_corpus
 
 LOAD_RUNS = 7
 ROUNDS = 50
 LOAD_CODE = (
     "import time; t = time.perf_counter(); "
-    "from takedown.signatures import SignatureEngine; SignatureEngine.load_default(); "
-    "print((time.perf_counter() - t) * 1000)"
+    "from takedown.signatures import SignatureEngine; SignatureEngine.load_default(); r = time.perf_counter(); "
+    "from takedown.judgement.judge import Judge; Judge.load_default(); "
+    "print((r - t) * 1000, (time.perf_counter() - r) * 1000)"
 )
 
 
 def main() -> None:
     loads = [
-        float(subprocess.run([sys.executable, "-c", LOAD_CODE], capture_output=True, text=True, check=True).stdout)
+        [float(v) for v in subprocess.run([sys.executable, "-c", LOAD_CODE], capture_output=True, text=True,
+                                          check=True).stdout.split()]
         for _ in range(LOAD_RUNS)
-    ]
-    emit("rules_import_and_load_median", statistics.median(loads), "ms", runs=LOAD_RUNS, max_ms=round(max(loads), 1))
+    ]  # fmt: skip
+    rules, model = [r for r, _ in loads], [m for _, m in loads]
+    emit("rules_import_and_load_median", statistics.median(rules), "ms", runs=LOAD_RUNS, max_ms=round(max(rules), 1))
+    emit("model_added_load_median", statistics.median(model), "ms", runs=LOAD_RUNS, max_ms=round(max(model), 1))
 
-    corpus = ROOT / "tests" / "corpus"
-    cases = yaml.safe_load((corpus / "negatives.yaml").read_text()) + yaml.safe_load(
-        (corpus / "positives.yaml").read_text()
-    )
-    now = datetime.now(UTC)
-    reposts = [Repost.from_event(read_delivery(envelope(c, i), now).posts[0]) for i, c in enumerate(cases)]
-    engine = SignatureEngine.load_default()
+    reposts = [post.repost(i) for i, post in enumerate(load_corpus(ROOT / "corpus" / "eval"))]
+    engine = Judge.load_default()
     for repost in reposts:  # warm
         engine.classify(repost)
     samples = []
