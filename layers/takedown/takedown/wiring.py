@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from takedown.incidents.store import IncidentStore
 from takedown.inspect_queue import SqsInspectQueue
 from takedown.inspection import InspectionMetrics, Inspector, QueuedInspection
+from takedown.judgement.judge import Judge
 from takedown.notification import IncidentNotifier, NotificationMetrics
 from takedown.policy import AccountPolicy, PolicyStore
 from takedown.settings import (
@@ -28,7 +29,6 @@ from takedown.settings import (
     WebhookSettings,
     XSettings,
 )
-from takedown.judgement.judge import Judge
 from takedown.teams import TeamsNotifier
 from takedown.webhook import WebhookIntake
 from takedown.x_api import XClient, XCredentials
