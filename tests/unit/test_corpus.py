@@ -1,4 +1,5 @@
-"""The rule packs' own labelled corpus, through the whole judgement (rules and model) on `takedown classify`'s own path: precision and recall per category.
+"""The rule packs' own labelled corpus, through the whole judgement (rules and model) on
+`takedown classify`'s own path: precision and recall per category.
 
 Fails on any undo of a negative (a police appeal undone is a real harm) or recall under 95%.
 """
