@@ -116,6 +116,26 @@ def test_police_warnings_are_never_bad() -> None:
         assert not verdict.is_bad, (text, verdict)
 
 
+@pytest.mark.parametrize(
+    ("text", "spelled"),
+    [
+        ("crackstreams dot biz tonight", True),
+        ("yalla-shoot[.]com", True),
+        ("crackstreams.biz", True),
+        ('un reato ("revenge porn"). Se sei vittima', False),  # a quote, a bracket, a full stop: no domain
+    ],
+)
+def test_a_spelled_domain_needs_a_dot_between_name_and_suffix(text: str, spelled: bool) -> None:
+    signals = ENGINE.signals(repost_from(RuleExample(text=text)))
+    assert any(rule_id not in signals.linked for rule_id in signals.evidence) is spelled, signals.evidence
+
+
+def test_a_pirate_site_named_in_a_court_report_is_news_not_a_link() -> None:
+    report = "Das Landgericht hat den Betreiber des illegalen Portals kinox.to zu drei Jahren Haft verurteilt."
+    assert not ENGINE.classify(repost_from(RuleExample(text=report))).is_bad
+    assert ENGINE.classify(repost_from(RuleExample(text="Film heute", urls=("https://kinox.to/x",)))).is_bad
+
+
 def test_trust_list_clears_the_accounts_own_domains_and_authors() -> None:
     bad = repost_from(RuleExample(text="link", urls=("https://crackstreams.biz/x",)))
     assert ENGINE.classify(bad).category == "illegal_stream"

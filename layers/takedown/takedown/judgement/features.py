@@ -54,23 +54,26 @@ _RAW_FORMATS = (
 _EIGHTEEN = re.compile(r"\b1\s*8\s*\+|\+\s*1\s*8\b|🔞")
 _MONEY = re.compile(r"[£$€₹₺₽¥₩]\s*\d|\d\s*(?:€|£|\$|usd|eur|gbp|tl|rs|₹)", re.I)
 _HASHTAG = re.compile(r"#\w+")
+_EMOJI = re.compile("[\u2100-\u2bff\u3000-\u303f\U0001f000-\U0001faff]")
 _DAY = 86400
 
 
 @dataclass(frozen=True, slots=True)
 class Features:
-    """A post's features by group; `weights()` gives each its value (1/sqrt of its group's size)."""
+    """A post's features by group; `weighted()` gives each its value (1/sqrt of its group's size)."""
 
     groups: dict[str, list[str]]
 
-    def weighted(self) -> dict[str, float]:
-        values: dict[str, float] = {}
-        for names in self.groups.values():
+    def weighted(self) -> dict[str, tuple[float, str]]:
+        """Each feature's value and group (a feature found in two groups keeps the sum, first group)."""
+        values: dict[str, tuple[float, str]] = {}
+        for group, names in self.groups.items():
             unique = dict.fromkeys(names)
             if unique:
                 value = 1 / math.sqrt(len(unique))
                 for name in unique:
-                    values[name] = values.get(name, 0.0) + value
+                    found = values.get(name)
+                    values[name] = (value, group) if found is None else (found[0] + value, found[1])
         return values
 
 
@@ -95,7 +98,7 @@ def _text_features(text: str) -> list[str]:
             found.append(f"b:{previous}|{word}")
         previous = word
         found.extend(_word_grams(word))
-    found.extend("e:" + char for char in text if _is_emoji(char))
+    found.extend("e:" + char for char in _EMOJI.findall(text) if _is_emoji(char))
     return found
 
 
@@ -149,7 +152,7 @@ def _author_features(repost: Repost) -> list[str]:
     if author is None:
         return ["au:none"]
     found = [f"a:{word}" for word in tokenise(f"{author.name}\n{author.bio}").words]
-    found += [f"ae:{char}" for char in f"{author.name}{author.bio}" if _is_emoji(char)]
+    found += [f"ae:{char}" for char in _EMOJI.findall(f"{author.name}{author.bio}") if _is_emoji(char)]
     if author.handle:
         found += [f"hn:{gram[2:]}" for gram in _word_grams(author.handle.lower())]
     if author.created_at and repost.posted_at:
@@ -180,8 +183,8 @@ def _signal_features(repost: Repost, signals: Signals) -> list[str]:
     hashtags = len(_HASHTAG.findall(text))
     if hashtags:
         found.append(f"s:hashtags:{min(hashtags, 4)}")
-    letters = [char for char in text if char.isalpha()]
-    if len(letters) >= 12 and sum(char.isupper() for char in letters) / len(letters) > 0.6:
+    letters = sum(map(str.isalpha, text))
+    if letters >= 12 and sum(map(str.isupper, text)) / letters > 0.6:
         found.append("s:shouting")
     if _MONEY.search(text):
         found.append("s:money")

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import math
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from takedown.judgement.features import FEATURES_VERSION, GROUPS, Features
+from takedown.judgement.features import FEATURES_VERSION, Features
 from takedown.judgement.verdict import CATEGORIES, Category
 
 ARTIFACT = Path(__file__).resolve().parent / "model.tsv"
@@ -108,24 +109,29 @@ class LearnedModel:
         return _default_model()
 
     def score(self, features: Features) -> dict[Category, CategoryScore]:
-        values = features.weighted()
-        group_of = {name: group for group in GROUPS for name in features.groups.get(group, ())}
-        scores: dict[Category, CategoryScore] = {}
-        hits = [(name, value, self._weights[name]) for name, value in values.items() if name in self._weights]
-        for index, category in enumerate(CATEGORIES):
-            logit = self.intercepts[index]
-            parts: dict[str, list[tuple[str, float]]] = {}
-            for name, value, weights in hits:
-                contribution = value * weights[index]
-                logit += contribution
+        """Each category's probability, and its strongest positive features by group."""
+        logits = list(self.intercepts)
+        parts: list[dict[str, list[tuple[float, str]]]] = [{} for _ in CATEGORIES]
+        weights_of = self._weights.get
+        for name, (value, group) in features.weighted().items():
+            weights = weights_of(name)
+            if weights is None:
+                continue
+            for index, weight in enumerate(weights):
+                contribution = value * weight
+                logits[index] += contribution
                 if contribution > 0:
-                    parts.setdefault(group_of[name], []).append((name, contribution))
-            top = {
-                group: tuple((name, round(weight, 3)) for name, weight in sorted(found, key=lambda p: -p[1])[:_TOP])
-                for group, found in parts.items()
-            }
-            scores[category] = CategoryScore(probability=_sigmoid(logit), top=top)
-        return scores
+                    parts[index].setdefault(group, []).append((contribution, name))
+        return {
+            category: CategoryScore(
+                probability=_sigmoid(logits[index]),
+                top={
+                    group: tuple((name, round(weight, 3)) for weight, name in heapq.nlargest(_TOP, found))
+                    for group, found in parts[index].items()
+                },
+            )
+            for index, category in enumerate(CATEGORIES)
+        }
 
 
 def _sigmoid(logit: float) -> float:

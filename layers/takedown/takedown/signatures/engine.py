@@ -34,6 +34,8 @@ SAFETY_CONTEXT_FACTOR = 1 / 3
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
 _SPELLED_DOT = "dot"
 _MAX_NAME_WORDS = 3
+# A name, a dot as spammers write it (".", "[.]", "(.)", "dot", "[dot]"), a suffix: nothing else between.
+_SPELLED_DOMAIN = re.compile(r"^[^\W_][\w\s-]*?\s*(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\bdot\b)\s*[\w.]+$", re.I)
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,13 @@ class Signals:
 
     evidence: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     tags: set[str] = field(default_factory=set)
+    linked: set[str] = field(default_factory=set)  # rules with evidence other than a domain spelled in the text
 
-    def add(self, rule: Rule, evidence: str) -> None:
+    def add(self, rule: Rule, evidence: str, spelled: bool = False) -> None:
         if evidence not in self.evidence[rule.id]:
             self.evidence[rule.id].append(evidence)
+        if not spelled:
+            self.linked.add(rule.id)
         self.tags.update(rule.tags)
 
     def fired(self, rule_id: str) -> bool:
@@ -177,6 +182,8 @@ class SignatureEngine:
 
         A hyphenated name is split into words, so up to three words are joined to find it.
         """
+        if "." not in text.text and _SPELLED_DOT not in text.words:
+            return
         words = text.words
         suffixes = public_suffixes()
         for index in range(len(words) - 1):
@@ -188,9 +195,9 @@ class SignatureEngine:
                 if words[after] == _SPELLED_DOT and after + 1 < len(words):
                     after += 1
                 written = text.as_written(index, after)
-                if suffixes.is_public_suffix(words[after]) and ("." in written or _SPELLED_DOT in written.lower()):
+                if suffixes.is_public_suffix(words[after]) and _SPELLED_DOMAIN.match(written):
                     for rule in rules:
-                        signals.add(rule, written)
+                        signals.add(rule, written, spelled=True)
 
     def _inspect_phrases(self, text: Tokens, field_name: str, signals: Signals) -> None:
         index = self._phrases[field_name]
@@ -224,7 +231,9 @@ class SignatureEngine:
             rule = self.rules[rule_id]
             if rule.weight <= 0 or not evidence:
                 continue
-            weight = rule.weight * (SAFETY_CONTEXT_FACTOR if safety and rule.dampened_by_safety_context else 1)
+            # A pirate site named in a court report or a warning is not a link to it.
+            dampened = rule.dampened_by_safety_context or rule_id not in signals.linked
+            weight = rule.weight * (SAFETY_CONTEXT_FACTOR if safety and dampened else 1)
             scores[rule.category] = 1 - (1 - scores.get(rule.category, 0.0)) * (1 - weight)
             fired[rule.category].append(
                 Contribution(

@@ -68,8 +68,11 @@ class Tokens:
         return written[:limit]
 
 
+@lru_cache(maxsize=4096)
 def tokenise(text: str) -> Tokens:
-    """Tokens of `text` with their spans; see the module docstring for what folding undoes."""
+    """Tokens of `text` with their spans; see the module docstring for what folding undoes.
+
+    Cached: the rules and the model both read the same post and bio."""
     words: list[str] = []
     spans: list[tuple[int, int]] = []
     run: list[tuple[str, tuple[int, int]]] = []  # single letters waiting to be joined
