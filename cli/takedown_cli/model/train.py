@@ -35,7 +35,7 @@ from takedown_cli.model.corpus import CorpusPost, load_corpus
 
 FOLDS = 5
 MIN_DOCUMENTS = 2  # a feature seen in one training post only is noise, not a pattern
-C_GRID = (0.25, 0.5, 1.0, 2.0)  # stronger regularisation generalises better across authors
+C_GRID = (1.0, 4.0, 16.0)  # chosen by out-of-fold log loss; 4,500 posts carry a weaker prior
 MIN_ALONE = 0.9
 ALONE_GRID = tuple(round(MIN_ALONE + 0.01 * i, 2) for i in range(10))
 WITH_RULES_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
