@@ -4,6 +4,7 @@ schema and Teams' own rules (checked by the Teams stand-in), stay small, and nev
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,12 +17,11 @@ from takedown.judgement.verdict import Contribution
 from takedown.settings import ConfigurationError
 from takedown.teams import (
     MAX_BODY_BYTES,
-    TeamsDelivery,
+    TeamsMessage,
     TeamsNotifier,
     TeamsRejectedError,
     TeamsUnavailableError,
     build_incident_card,
-    encode_body,
 )
 from takedown_local.standins import TeamsStandIn
 from takedown_local.standins.teams_standin import adaptive_card_validator, rejection_reason
@@ -65,8 +65,8 @@ def make_incident(**overrides: Any) -> Incident:
     return Incident(**values)
 
 
-def card_of(body: dict[str, Any]) -> dict[str, Any]:
-    (attachment,) = body["attachments"]
+def card_of(message: TeamsMessage) -> dict[str, Any]:
+    (attachment,) = message.body["attachments"]
     return attachment["content"]
 
 
@@ -93,9 +93,9 @@ def http() -> Iterator[httpx.Client]:
         yield client
 
 
-def mock_notifier(handler: Callable[[httpx.Request], httpx.Response]) -> TeamsNotifier:
+def mock_notifier(handler: Callable[[httpx.Request], httpx.Response], url: str = WEBHOOK_URL) -> TeamsNotifier:
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    return TeamsNotifier(http, WEBHOOK_URL, clock=lambda: NOW)
+    return TeamsNotifier(http, url)
 
 
 # --- the card ---
@@ -104,18 +104,24 @@ def mock_notifier(handler: Callable[[httpx.Request], httpx.Response]) -> TeamsNo
 @pytest.mark.parametrize("status", list(IncidentStatus))
 @pytest.mark.parametrize("category", ["illegal_stream", "adult"])
 def test_every_card_passes_the_adaptive_card_14_schema_and_teams_rules(status: IncidentStatus, category: str) -> None:
-    body = build_incident_card(make_incident(status=status, category=category, last_error="HTTP 401"), REVIEW_URL)
-    assert body["type"] == "message"
-    assert body["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
-    assert body["attachments"][0]["contentUrl"] is None
-    card = card_of(body)
+    message = build_incident_card(make_incident(status=status, category=category, last_error="HTTP 401"), REVIEW_URL)
+    assert message.body["type"] == "message"
+    assert message.body["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert message.body["attachments"][0]["contentUrl"] is None
+    card = card_of(message)
     assert list(adaptive_card_validator().iter_errors(card)) == []
     assert card["version"] == "1.4"
-    assert rejection_reason(encode_body(body)) is None
+    assert rejection_reason(message.content) is None
+
+
+def test_the_message_is_encoded_once_as_compact_utf8_json() -> None:
+    message = build_incident_card(make_incident(text_excerpt="LIVE 🔴 Joshua v Takam"), None)
+    assert message.content == json.dumps(message.body, ensure_ascii=False, separators=(",", ":")).encode()
+    assert "🔴".encode() in message.content  # UTF-8, not \\u escapes: the size limit counts these bytes
 
 
 def test_card_shows_what_was_taken_down_and_why() -> None:
-    body = build_incident_card(make_incident(), REVIEW_URL)
+    body = build_incident_card(make_incident(), REVIEW_URL).body
     text = json.dumps(body)
     facts = {fact["title"]: fact["value"] for node in nodes(body) for fact in node.get("facts", [])}
     assert facts["Category"].startswith("Illegal live stream")
@@ -146,10 +152,10 @@ def test_huge_evidence_still_fits_under_28_kb() -> None:
         last_error="e" * 10_000,
         status=IncidentStatus.UNDO_FAILED,
     )
-    body = build_incident_card(incident, REVIEW_URL)
-    assert len(encode_body(body)) <= MAX_BODY_BYTES < 28 * 1024
-    assert rejection_reason(encode_body(body)) is None
-    assert "more matched rules" in json.dumps(body)
+    message = build_incident_card(incident, REVIEW_URL)
+    assert len(message.content) <= MAX_BODY_BYTES < 28 * 1024
+    assert rejection_reason(message.content) is None
+    assert "more matched rules" in json.dumps(message.body)
 
 
 def test_multibyte_evidence_is_measured_in_bytes() -> None:
@@ -157,7 +163,7 @@ def test_multibyte_evidence_is_measured_in_bytes() -> None:
         contributions=[Contribution(rule=f"r{n}", version="1", evidence="🔴" * 300) for n in range(400)],
         text_excerpt="🔴" * 2000,
     )
-    assert len(encode_body(build_incident_card(incident, None))) <= MAX_BODY_BYTES
+    assert len(build_incident_card(incident, None).content) <= MAX_BODY_BYTES
 
 
 def test_adult_text_is_masked() -> None:
@@ -167,7 +173,7 @@ def test_adult_text_is_masked() -> None:
         text_excerpt=ADULT_EXCERPT,
         urls=["https://explicit-site.example/video"],
     )
-    text = json.dumps(build_incident_card(incident, REVIEW_URL), ensure_ascii=False)
+    text = json.dumps(build_incident_card(incident, REVIEW_URL).body, ensure_ascii=False)
     assert "explicit adult" not in text
     assert "explicit-site" not in text
     assert f"exp… ({len(ADULT_EXCERPT)} chars, masked)" in text
@@ -180,62 +186,64 @@ def test_text_from_x_is_never_rendered_as_markdown() -> None:
     body = build_incident_card(
         make_incident(text_excerpt=injected, contributions=[Contribution(rule="r", version="1", evidence=injected)]),
         None,
-    )
+    ).body
     holders = [node["type"] for node in nodes(body) if injected in node.values()]
     assert holders == ["TextRun", "TextRun"]
 
 
-def test_card_has_no_secret_and_no_webhook_url(teams: TeamsStandIn, http: httpx.Client) -> None:
-    body = build_incident_card(make_incident(last_error="XAuthError", status=IncidentStatus.UNDO_FAILED), None)
-    TeamsNotifier(http, teams.webhook_url).send(body)
-    served = http.get(f"{teams.url}/_standin/cards").text
-    assert "sig=" not in served and "sig=" not in json.dumps(body)
-    assert teams.webhook_url.split("sig=")[1] not in served
+def test_the_webhook_url_goes_only_in_the_request_url(caplog: pytest.LogCaptureFixture) -> None:
+    """The URL is the credential: the notifier sends the built bytes unchanged, puts the URL in
+    nothing else it sends, and keeps httpx from logging it (httpx logs every URL at INFO)."""
+    caplog.set_level(logging.DEBUG, logger="httpx")
+    sent: list[httpx.Request] = []
+    notifier = mock_notifier(lambda request: sent.append(request) or httpx.Response(202))
+    message = build_incident_card(make_incident(last_error="XAuthError", status=IncidentStatus.UNDO_FAILED), None)
+    notifier.send(message)
+    (request,) = sent
+    assert request.url == httpx.URL(WEBHOOK_URL)
+    assert request.content == message.content
+    assert all(WEBHOOK_SIG not in value for value in request.headers.values())
+    assert WEBHOOK_SIG not in caplog.text + repr(notifier)
 
 
 # --- delivery ---
 
 
 def test_card_is_accepted_202_and_recorded(teams: TeamsStandIn, http: httpx.Client) -> None:
-    body = build_incident_card(make_incident(), REVIEW_URL)
-    delivery = TeamsNotifier(http, teams.webhook_url).send(body)
-    assert delivery == TeamsDelivery(status=202, body_bytes=len(encode_body(body)))
-    assert teams.cards == [card_of(body)]
-    assert http.get(f"{teams.url}/_standin/cards").json() == [card_of(body)]
+    message = build_incident_card(make_incident(), REVIEW_URL)
+    TeamsNotifier(http, teams.webhook_url).send(message)
+    assert teams.cards == [card_of(message)]
+    assert http.get(f"{teams.url}/_standin/cards").json() == [card_of(message)]
 
 
 def test_200_is_accepted_too() -> None:
-    notifier = mock_notifier(lambda request: httpx.Response(200))
-    assert notifier.send(build_incident_card(make_incident(), None)).status == 200
+    sent: list[httpx.Request] = []
+    notifier = mock_notifier(lambda request: sent.append(request) or httpx.Response(200))
+    notifier.send(build_incident_card(make_incident(), None))
+    assert len(sent) == 1
 
 
-def test_429_is_transient_with_retry_after(teams: TeamsStandIn, http: httpx.Client) -> None:
+def test_429_is_transient(teams: TeamsStandIn, http: httpx.Client) -> None:
     teams.fail_next(status=429, retry_after=3)
     notifier = TeamsNotifier(http, teams.webhook_url)
     with pytest.raises(TeamsUnavailableError) as raised:
         notifier.send(build_incident_card(make_incident(), None))
-    assert (raised.value.status, raised.value.retry_after, raised.value.retryable) == (429, 3.0, True)
-    assert notifier.send(build_incident_card(make_incident(), None)).status == 202
+    assert raised.value.status == 429
+    assert teams.cards == []
+    notifier.send(build_incident_card(make_incident(), None))
+    assert len(teams.cards) == 1
 
 
 def test_server_errors_are_transient_until_they_pass(teams: TeamsStandIn, http: httpx.Client) -> None:
     teams.fail_next(status=503, times=2)
     notifier = TeamsNotifier(http, teams.webhook_url)
-    body = build_incident_card(make_incident(), None)
+    message = build_incident_card(make_incident(), None)
     for _ in range(2):
         with pytest.raises(TeamsUnavailableError) as raised:
-            notifier.send(body)
-        assert raised.value.retry_after is None
-    assert notifier.send(body).status == 202
+            notifier.send(message)
+        assert raised.value.status == 503
+    notifier.send(message)
     assert len(teams.cards) == 1
-
-
-def test_retry_after_as_http_date() -> None:
-    later = "Tue, 24 Nov 2026 12:00:30 GMT"
-    notifier = mock_notifier(lambda request: httpx.Response(503, headers={"Retry-After": later}))
-    with pytest.raises(TeamsUnavailableError) as raised:
-        notifier.send(build_incident_card(make_incident(), None))
-    assert raised.value.retry_after == 30.0
 
 
 @pytest.mark.parametrize("failure", [httpx.ReadTimeout("slow"), httpx.ConnectError("refused")])
@@ -264,7 +272,7 @@ def test_wrong_signature_is_rejected_without_showing_it(teams: TeamsStandIn, htt
 def test_oversized_body_is_refused_before_sending() -> None:
     sent: list[httpx.Request] = []
     notifier = mock_notifier(lambda request: sent.append(request) or httpx.Response(202))
-    huge = {"type": "message", "attachments": [{"padding": "z" * 40_000}]}
+    huge = TeamsMessage.of({"type": "message", "attachments": [{"padding": "z" * 40_000}]})
     with pytest.raises(TeamsRejectedError, match="over"):
         notifier.send(huge)
     assert sent == []
@@ -279,8 +287,12 @@ def test_oversized_body_is_refused_before_sending() -> None:
         "http://localhost:8080/hook",
     ],
 )
-def test_webhook_hosts_are_not_pinned(url: str, http: httpx.Client) -> None:
-    assert "sig" not in repr(TeamsNotifier(http, url))
+def test_webhook_hosts_are_not_pinned(url: str) -> None:
+    sent: list[httpx.Request] = []
+    mock_notifier(lambda request: sent.append(request) or httpx.Response(202), url).send(
+        build_incident_card(make_incident(), None)
+    )
+    assert [request.url for request in sent] == [httpx.URL(url)]
 
 
 @pytest.mark.parametrize("url", ["http://prod-01.westeurope.logic.azure.com/workflows/abc?sig=s", "ftp://h/x"])
@@ -313,7 +325,7 @@ def test_standin_rejects_action_submit(teams: TeamsStandIn, http: httpx.Client) 
     assert answer.status_code == 400
     assert "Action.Submit" in answer.json()["error"]["message"]
     with pytest.raises(TeamsRejectedError) as raised:
-        TeamsNotifier(http, teams.webhook_url).send(with_card(card))
+        TeamsNotifier(http, teams.webhook_url).send(TeamsMessage.of(with_card(card)))
     assert raised.value.status == 400
     assert teams.cards == []
 

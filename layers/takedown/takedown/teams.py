@@ -6,13 +6,15 @@ channel when a webhook request is received"). Teams renders card version 1.4 rel
 before the flow runs, so a bad card fails silently later: cards are built to the schema here and
 checked against it by the local stand-in.
 
-    notifier = TeamsNotifier(http, webhook_url=secret_webhook_url)
-    notifier.send(build_incident_card(incident, review_url="https://review.example/incidents/1-2"))
+    message = build_incident_card(incident, review_url="https://review.example/incidents/1-2")
+    TeamsNotifier(http, webhook_url=secret_webhook_url).send(message)
+
+`build_incident_card` is pure and encodes the message once; `TeamsNotifier.send` posts those exact
+bytes, so what was measured against Teams' size limit is what goes on the wire.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 from collections.abc import Callable
@@ -23,7 +25,6 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from takedown.clock import Clock, utc_now
 from takedown.endpoint_url import require_https_or_loopback
 from takedown.incidents.model import Incident, IncidentStatus
 
@@ -57,21 +58,13 @@ _HEADLINES: dict[IncidentStatus, tuple[str, str]] = {
 class TeamsError(Exception):
     """A card that was not accepted by the webhook. Messages never contain the webhook URL."""
 
-    retryable = False
-
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
 
 
 class TeamsUnavailableError(TeamsError):
-    """429, 5xx, a timeout or a connection failure: retry later, after `retry_after` seconds if given."""
-
-    retryable = True
-
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message, status=status)
-        self.retry_after = retry_after
+    """429, 5xx, a timeout or a connection failure: the same card may be taken later."""
 
 
 class TeamsRejectedError(TeamsError):
@@ -79,14 +72,19 @@ class TeamsRejectedError(TeamsError):
 
 
 @dataclass(frozen=True, slots=True)
-class TeamsDelivery:
-    """The webhook took the card: 202 (queued for the flow) or 200."""
+class TeamsMessage:
+    """One Workflows webhook body and `content`, its exact bytes on the wire (compact UTF-8 JSON),
+    which is what Teams' size limit applies to. Build one with `TeamsMessage.of(body)`."""
 
-    status: int
-    body_bytes: int
+    body: dict[str, Any]
+    content: bytes
+
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> TeamsMessage:
+        return cls(body, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
-def build_incident_card(incident: Incident, review_url: str | None = None) -> dict[str, Any]:
+def build_incident_card(incident: Incident, review_url: str | None = None) -> TeamsMessage:
     """The Workflows webhook body for one incident: what was taken down, why, and how fast.
 
     Buttons are Action.OpenUrl only (view on X; the incident at `review_url` when given). The body
@@ -96,20 +94,15 @@ def build_incident_card(incident: Incident, review_url: str | None = None) -> di
     """
     max_matches, max_urls, with_excerpt = _MAX_MATCHES_SHOWN, _MAX_URLS_SHOWN, True
     while True:
-        body = _message(_card(incident, review_url, max_matches, max_urls, with_excerpt))
-        if len(encode_body(body)) <= MAX_BODY_BYTES:
-            return body
+        message = TeamsMessage.of(_message(_card(incident, review_url, max_matches, max_urls, with_excerpt)))
+        if len(message.content) <= MAX_BODY_BYTES:
+            return message
         if max_matches > 1 or max_urls > 0:
             max_matches, max_urls = max(1, max_matches // 2), max_urls // 2
         elif with_excerpt:
             with_excerpt = False
         else:
             raise ValueError(f"incident {incident.incident_id} does not fit in a Teams card")
-
-
-def encode_body(body: dict[str, Any]) -> bytes:
-    """The exact bytes sent to Teams (compact UTF-8 JSON), which is what the size limit applies to."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _message(card: dict[str, Any]) -> dict[str, Any]:
@@ -259,7 +252,6 @@ class TeamsNotifier:
         webhook_url: str | SecretStr,
         *,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        clock: Clock = utc_now,
     ) -> None:
         secret = webhook_url if isinstance(webhook_url, SecretStr) else SecretStr(webhook_url)
         # The host is not pinned (Workflows moved from *.logic.azure.com to *.api.powerplatform.com).
@@ -267,21 +259,19 @@ class TeamsNotifier:
         self._http = http
         self._webhook_url = secret
         self._timeout = timeout
-        self._clock = clock
         _silence_httpx_request_log()
 
     def __repr__(self) -> str:
         return "TeamsNotifier(webhook_url=SecretStr('**********'))"
 
-    def send(self, card_body: dict[str, Any]) -> TeamsDelivery:
-        """Post one webhook body; return on 202/200, raise TeamsUnavailableError or TeamsRejectedError."""
-        content = encode_body(card_body)
-        if len(content) > MAX_BODY_BYTES:
-            raise TeamsRejectedError(f"card body is {len(content)} bytes, over {MAX_BODY_BYTES}")
+    def send(self, message: TeamsMessage) -> None:
+        """Post one message as encoded; return on 202/200, raise TeamsUnavailableError or TeamsRejectedError."""
+        if len(message.content) > MAX_BODY_BYTES:
+            raise TeamsRejectedError(f"card body is {len(message.content)} bytes, over {MAX_BODY_BYTES}")
         try:
             response = self._http.post(
                 self._webhook_url.get_secret_value(),
-                content=content,
+                content=message.content,
                 headers={"Content-Type": "application/json"},
                 timeout=self._timeout,
             )
@@ -289,14 +279,10 @@ class TeamsNotifier:
             # `from None`: a chained httpx error could carry the URL into a logged traceback.
             raise TeamsUnavailableError(f"Teams webhook unreachable: {type(exc).__name__}") from None
         status = response.status_code
-        if status in (200, 202):
-            return TeamsDelivery(status=status, body_bytes=len(content))
+        if status in (200, 202):  # 202: queued for the flow
+            return
         if status == 429 or status >= 500:
-            raise TeamsUnavailableError(
-                f"Teams webhook answered {status}",
-                status=status,
-                retry_after=_retry_after(response.headers.get("retry-after"), self._clock()),
-            )
+            raise TeamsUnavailableError(f"Teams webhook answered {status}", status=status)
         raise TeamsRejectedError(f"Teams webhook answered {status} {_error_code(response)}", status=status)
 
 
@@ -307,21 +293,6 @@ def _error_code(response: httpx.Response) -> str:
     except (ValueError, AttributeError):
         return ""
     return str(error.get("code", ""))[:80] if isinstance(error, dict) else ""
-
-
-def _retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110)."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def _silence_httpx_request_log() -> None:
