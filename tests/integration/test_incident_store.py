@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from takedown.incidents.exceptions import IncidentNotFoundError, IncidentTransitionError
 from takedown.incidents.model import Incident, IncidentStatus, NotificationStatus, Resolution
@@ -41,14 +42,29 @@ def store(dynamodb: Any, tables: dict[str, str]) -> IncidentStore:
 
 
 class _Recording:
-    """A client wrapper that records which operations the store calls."""
+    """A client wrapper that records each call the store makes: operation, request and answer."""
 
     def __init__(self, client: Any) -> None:
-        self._client, self.operations = client, []
+        self._client = client
+        self.calls: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+
+    @property
+    def operations(self) -> list[str]:
+        return [operation for operation, _, _ in self.calls]
 
     def __getattr__(self, name: str) -> Any:
-        self.operations.append(name)
-        return getattr(self._client, name)
+        method = getattr(self._client, name)
+
+        def call(**request: Any) -> Any:
+            try:
+                response = method(**request)
+            except ClientError as error:
+                self.calls.append((name, request, error.response))
+                raise
+            self.calls.append((name, request, response))
+            return response
+
+        return call
 
 
 def test_create_is_once_per_business_key(store: IncidentStore) -> None:
@@ -58,6 +74,26 @@ def test_create_is_once_per_business_key(store: IncidentStore) -> None:
     assert again.score == pytest.approx(0.93)
     assert first.expires_at == int((T0 + timedelta(days=30)).timestamp())
     assert [c.status for c in again.history] == [IncidentStatus.DETECTED]
+
+
+def test_a_refused_write_answers_from_the_item_it_returns_without_reading_again(
+    dynamodb: Any, tables: dict[str, str]
+) -> None:
+    recording = _Recording(dynamodb)
+    store = IncidentStore(recording, tables["IncidentsTable"])
+    incident, _ = store.create(_incident())
+    again, created = store.create(_incident().model_copy(update={"score": 0.5}))
+    store.record_undone(incident.incident_id, T0, 1)
+    store.resolve(incident.incident_id, Resolution.CONFIRMED, "ops@example", T0)
+    with pytest.raises(IncidentTransitionError, match=f"incident {incident.incident_id} is resolved"):
+        store.record_restored(incident.incident_id, T0)
+    with pytest.raises(IncidentNotFoundError):
+        store.record_undone("nope", T0, 1)
+    assert (created, again.score) == (False, pytest.approx(0.93))
+    assert recording.operations == ["put_item", "put_item"] + ["update_item"] * 4
+    refusals = [request for _, request, answer in recording.calls if "Error" in answer]
+    assert len(refusals) == 3
+    assert all(request["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD" for request in refusals)
 
 
 def test_concurrent_creates_make_exactly_one(store: IncidentStore) -> None:
@@ -152,8 +188,11 @@ def test_queries_by_account_and_status_use_the_indexes(dynamodb: Any, tables: di
     window = store.list_by_account("100", since=T0 + timedelta(minutes=1), until=T0 + timedelta(minutes=2))
     assert [i.post_id for i in window.incidents] == ["202", "201"]
     assert [i.post_id for i in store.list_by_status(IncidentStatus.UNDONE).incidents] == ["203"]
-    assert "scan" not in recording.operations
-    assert "query" in recording.operations
+    queries = [(request, answer) for operation, request, answer in recording.calls if operation == "query"]
+    assert set(recording.operations) == {"put_item", "update_item", "query"}
+    assert [request["IndexName"] for request, _ in queries] == ["by_account"] * 3 + ["by_status"]
+    # The key condition alone selects: nothing is read only to be filtered out (the time window too).
+    assert [(answer["ScannedCount"], answer["Count"]) for _, answer in queries] == [(3, 3), (2, 2), (2, 2), (1, 1)]
 
 
 def test_the_stream_shows_inserts_and_modifications(

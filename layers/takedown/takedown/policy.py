@@ -8,17 +8,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from pydantic import BaseModel, ConfigDict, Field
+
+from takedown.dynamodb_item import from_item, to_item
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 GLOBAL_SETTINGS_ID = "_global"
 DEFAULT_MAX_AGE_SECONDS = 60
 
 Mode = Literal["enforce", "monitor"]
-
-_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
 
 
 class AccountPolicy(BaseModel):
@@ -43,7 +45,7 @@ class GlobalSettings(BaseModel):
 
 @dataclass
 class _Cached:
-    value: Any
+    value: dict[str, Any] | None
     read_at: float
 
 
@@ -51,7 +53,7 @@ class _Cached:
 class PolicyStore:
     """Reads policies through a low-level DynamoDB client, reusing each for `max_age_seconds`."""
 
-    dynamodb: Any
+    dynamodb: DynamoDBClient
     table_name: str
     max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS
     clock: Callable[[], float] = time.monotonic
@@ -77,13 +79,10 @@ class PolicyStore:
         if cached is not None and now - cached.read_at < self.max_age_seconds:
             return cached.value
         item = self.dynamodb.get_item(TableName=self.table_name, Key={"account_id": {"S": account_id}}).get("Item")
-        value = {k: _deserializer.deserialize(v) for k, v in item.items()} if item else None
+        value = from_item(item) if item else None
         self._cache[account_id] = _Cached(value, now)
         return value
 
     def _write(self, account_id: str, data: dict[str, Any]) -> None:
-        item = {
-            k: _serializer.serialize(v) for k, v in {**data, "account_id": account_id}.items() if v not in (None, [])
-        }
-        self.dynamodb.put_item(TableName=self.table_name, Item=item)
+        self.dynamodb.put_item(TableName=self.table_name, Item=to_item({**data, "account_id": account_id}))
         self._cache.pop(account_id, None)

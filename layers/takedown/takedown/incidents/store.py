@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from takedown.clock import Clock, utc_now
+from takedown.dynamodb_item import from_item, timestamp, to_attribute, to_item
 from takedown.incidents.exceptions import IncidentNotFoundError, IncidentTransitionError
 from takedown.incidents.model import (
     TRANSITIONS,
@@ -28,11 +28,14 @@ from takedown.incidents.model import (
     StatusChange,
 )
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef
+
 BY_ACCOUNT_INDEX = "by_account"
 BY_STATUS_INDEX = "by_status"
 DEFAULT_RETENTION_DAYS = 400
 
-_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
 _S = IncidentStatus
 
 
@@ -42,17 +45,12 @@ class IncidentPage:
     next_token: str | None
 
 
-def timestamp(at: datetime) -> str:
-    """ISO-8601 UTC with microseconds: one fixed width, so that stored times sort as strings."""
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 class IncidentStore:
     """Reads and writes incidents through a low-level boto3 DynamoDB client passed in."""
 
     def __init__(
         self,
-        dynamodb: Any,
+        dynamodb: DynamoDBClient,
         table_name: str,
         clock: Clock = utc_now,
         retention_days: int = DEFAULT_RETENTION_DAYS,
@@ -77,14 +75,13 @@ class IncidentStore:
                 TableName=self._table,
                 Item=_to_item(new),
                 ConditionExpression="attribute_not_exists(incident_id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
+            existing = _item_on_condition_failure(error)
+            if existing is None:  # a failed attribute_not_exists always comes with the item: unexpected
                 raise
-            existing = self.get(incident.incident_id)
-            if existing is None:  # deleted in between: the TTL or an operator
-                raise
-            return existing, False
+            return _from_item(existing), False
         return new, True
 
     def get(self, incident_id: str) -> Incident | None:
@@ -126,7 +123,7 @@ class IncidentStore:
     ) -> IncidentPage:
         low = timestamp(since) if since else "0"
         high = timestamp(until) if until else "9"
-        request: dict[str, Any] = {
+        request: QueryInputTypeDef = {
             "TableName": self._table,
             "IndexName": index,
             "KeyConditionExpression": "#k = :v AND detected_at BETWEEN :low AND :high",
@@ -220,13 +217,14 @@ class IncidentStore:
         incident_id: str,
         sets: dict[str, Any] | None = None,
         adds: dict[str, int] | None = None,
-        appends: dict[str, list] | None = None,
+        appends: dict[str, list[Any]] | None = None,
         condition: tuple[str, dict[str, Any]] | None = None,
         refused: str = "change refused",
     ) -> Incident:
         names: dict[str, str] = {"#status": "status"}
         values: dict[str, Any] = {}
-        set_parts, add_parts = [], []
+        set_parts: list[str] = []
+        add_parts: list[str] = []
         for i, (name, value) in enumerate((sets or {}).items()):
             names[f"#s{i}"] = name
             values[f":s{i}"] = value
@@ -258,51 +256,34 @@ class IncidentStore:
                 UpdateExpression=expression,
                 ConditionExpression=condition_expression,
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues={k: _serializer.serialize(_dynamo_value(v)) for k, v in values.items()},
+                ExpressionAttributeValues={name: to_attribute(value) for name, value in values.items()},
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
-                raise
-            current = self.get(incident_id)
-            if current is None:
+            current = _item_on_condition_failure(error)
+            if current is None:  # attribute_exists(incident_id) failed: there is no such incident
                 raise IncidentNotFoundError(incident_id) from None
-            raise IncidentTransitionError(f"incident {incident_id} is {current.status.value}: {refused}") from None
+            status = _from_item(current).status.value
+            raise IncidentTransitionError(f"incident {incident_id} is {status}: {refused}") from None
         return _from_item(response["Attributes"])
 
 
-def _to_item(incident: Incident) -> dict[str, Any]:
-    data = incident.model_dump(mode="python", exclude_none=True)
-    return {name: _serializer.serialize(_dynamo_value(value)) for name, value in data.items()}
+def _to_item(incident: Incident) -> dict[str, AttributeValueTypeDef]:
+    return to_item(incident.model_dump(mode="python", exclude_none=True))
 
 
-def _from_item(item: dict[str, Any]) -> Incident:
-    return Incident.model_validate({name: _plain(_deserializer.deserialize(v)) for name, v in item.items()})
+def _from_item(item: Mapping[str, AttributeValueTypeDef]) -> Incident:
+    return Incident.model_validate(from_item(item))
 
 
-def _dynamo_value(value: Any) -> Any:
-    """Python values as DynamoDB takes them: datetimes as sortable strings, floats as Decimal."""
-    if isinstance(value, datetime):
-        return timestamp(value)
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _dynamo_value(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_dynamo_value(v) for v in value]
-    if hasattr(value, "value") and isinstance(value.value, str):  # enums
-        return value.value
-    return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+def _item_on_condition_failure(error: ClientError) -> dict[str, AttributeValueTypeDef] | None:
+    """The item as it was when a condition failed (ReturnValuesOnConditionCheckFailure=ALL_OLD);
+    None when there was no item. Any other error is raised again."""
+    if _code(error) != "ConditionalCheckFailedException":
+        raise error
+    item: dict[str, AttributeValueTypeDef] | None = error.response.get("Item")  # type: ignore[assignment]
+    return item
 
 
 def _code(error: ClientError) -> str:
