@@ -1,8 +1,10 @@
 """`takedown classify [FILE|-] [--explain]`: webhook payloads in (one JSON envelope per line), verdicts out.
 
 Prints one JSON line per post inspected, or with `--explain` a readable account of each rule, model
-part and safeguard that contributed, with its evidence and version. `action` is "undo" only for the
-subscribed account's own retweets and quotes whose verdict is bad. No network call is made.
+part and safeguard that contributed, with its evidence and version. `action` is what
+`takedown.decision.decide` says for the subscribed account's own retweets and quotes, as if the
+account were enforced and the kill switch off (there is no accounts table offline): "undo" for a
+bad verdict, "ignore" for a clean one; any other post is "ignore". No network call is made.
 A line that cannot be read is reported on stderr with its line number, and the rest still run; the
 exit code is 1 if any was bad.
 """
@@ -16,8 +18,10 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from takedown.decision import decide
 from takedown.judgement.judge import Judge
 from takedown.judgement.verdict import Verdict
+from takedown.policy import AccountPolicy, GlobalSettings
 from takedown.repost import Repost
 from takedown.webhook import MalformedDeliveryError, read_delivery
 
@@ -63,13 +67,14 @@ def verdicts(line: str, judge: Judge) -> Iterator[tuple[dict[str, Any], Verdict]
     for post in read_delivery(line, datetime.now(UTC)).posts:
         repost = Repost.from_event(post)
         verdict = judge.classify(repost)
-        undo = post.is_candidate and verdict.is_bad
+        enforced = AccountPolicy(account_id=post.account_id, mode="enforce")
+        action = decide(verdict, enforced, GlobalSettings(), existing=None).kind if post.is_candidate else "ignore"
         yield (
             {
-                "tweet_id": post.post_id,
+                "post_id": post.post_id,
                 "account_id": post.account_id,
                 "kind": post.kind,
-                "action": "undo" if undo else "ignore",
+                "action": action,
                 "category": verdict.category,
                 "score": verdict.score,
                 "contributions": [c.model_dump() for c in verdict.contributions],
@@ -86,7 +91,7 @@ def explanation(record: dict[str, Any], verdict: Verdict) -> str:
     if verdict.held_back_by:
         outcome += f", held back by {verdict.held_back_by}"
     versions = ", ".join(f"{name} {version}" for name, version in sorted(verdict.versions.items()))
-    lines = [f"post {record['tweet_id']} ({record['kind']}): {record['action']} - {outcome}  [{versions}]"]
+    lines = [f"post {record['post_id']} ({record['kind']}): {record['action']} - {outcome}  [{versions}]"]
     for part in verdict.contributions:
         weight = f"{part.weight:+.2f}" if part.kind != "safeguard" else "hold"
         lines.append(f"  {part.kind:<9} {part.rule:<34} {weight:>6}  {part.evidence}")

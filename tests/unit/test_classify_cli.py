@@ -28,10 +28,10 @@ def test_own_retweet_of_a_stream_is_undone_and_the_appeal_is_not(capsys, tmp_pat
     code, records, err = run(capsys, [envelope(STREAM, 0), envelope(APPEAL, 2)], tmp_path)
     assert (code, err) == (0, "")
     stream, appeal = records
-    assert set(stream) == {"tweet_id", "account_id", "kind", "action", "category", "score", "contributions", "versions",
+    assert set(stream) == {"post_id", "account_id", "kind", "action", "category", "score", "contributions", "versions",
                            "held_back_by"}  # fmt: skip
     assert (stream["kind"], stream["action"], stream["category"]) == ("retweet", "undo", "illegal_stream")
-    assert stream["tweet_id"] == "5000000000000000000" and stream["account_id"] == "1000000000000000001"
+    assert stream["post_id"] == "5000000000000000000" and stream["account_id"] == "1000000000000000001"
     assert stream["score"] >= 0.8
     assert {"kind", "rule", "version", "evidence", "category", "weight"} == set(stream["contributions"][0])
     assert any("pscp.tv" in match["evidence"] for match in stream["contributions"])
