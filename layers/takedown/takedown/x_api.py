@@ -6,7 +6,8 @@
 - `retweet`: POST /2/users/{account id}/retweets puts a retweet back after a false positive.
 
 Every answer becomes an `UndoOutcome` or one of the `XApiError` subclasses below, so the caller can
-decide between "done", "retry later" (`retryable`) and "needs a human" without reading HTTP.
+decide between "done", "retry later" (XRateLimitedError, XUnavailableError) and "needs a human"
+(every other XApiError) without reading HTTP.
 
     client = XClient(http, XCredentials.from_secret_string(secret_json))
     outcome = client.unretweet(account_id="1072250532645998596", source_post_id="1415348607813832708")
@@ -53,9 +54,7 @@ _MAX_NOTE_CHARS = 200
 
 
 class XApiError(Exception):
-    """An X call that did not succeed. `retryable` says whether trying again later can help."""
-
-    retryable = False
+    """An X call that did not succeed; its class says whether trying again later can help."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -69,8 +68,6 @@ class XAuthError(XApiError):
 class XRateLimitedError(XApiError):
     """429: wait until `reset_at` (from x-rate-limit-reset), i.e. `retry_after_seconds` from now."""
 
-    retryable = True
-
     def __init__(self, message: str, *, reset_at: datetime, retry_after_seconds: float) -> None:
         super().__init__(message, status=429)
         self.reset_at = reset_at
@@ -79,8 +76,6 @@ class XRateLimitedError(XApiError):
 
 class XUnavailableError(XApiError):
     """5xx, a timeout or a connection failure: X may or may not have acted; retry (it is idempotent)."""
-
-    retryable = True
 
 
 class XRequestRejectedError(XApiError):
@@ -187,14 +182,13 @@ class UndoOutcome:
     """An X call that needs no retry: done, or (with `already_gone`) nothing left to do.
 
     `already_gone` means X reported the post missing (deleted by its author, or the author is
-    suspended): nothing is left to undo, and `note` keeps X's words for the incident. An unretweet
+    suspended): nothing is left to undo. An unretweet
     of a post that was not (or no longer) retweeted is plain success: X cannot tell the two apart.
     """
 
     action: XAction
     post_id: str
     already_gone: bool = False
-    note: str = ""
 
 
 def outcome_from_response(response: httpx.Response, *, action: XAction, post_id: str, now: datetime) -> UndoOutcome:
@@ -220,7 +214,7 @@ def outcome_from_response(response: httpx.Response, *, action: XAction, post_id:
             return UndoOutcome(action=action, post_id=post_id)
         raise XUnexpectedResponseError(f"{where} but data.{key} is {data.get(key)!r}", status=status)
     if status == 404 or any(_is_not_found(problem) for problem in problems):
-        return UndoOutcome(action=action, post_id=post_id, already_gone=True, note=_describe(problems))
+        return UndoOutcome(action=action, post_id=post_id, already_gone=True)
     if 200 <= status < 300:
         raise XUnexpectedResponseError(f"{where} without data {_describe(problems)}", status=status)
     raise XRequestRejectedError(f"{where} {_describe(problems)}", status=status)
