@@ -37,20 +37,20 @@ from takedown.signatures.engine import Signals
 from takedown.signatures.links import parse_link
 from takedown.signatures.text import tokenise
 
-FEATURES_VERSION = "f2"
+FEATURES_VERSION = "f3"
 GROUPS = ("text", "link", "author", "signal")
 _NGRAM = 4
 _NO_SPACE_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR"})
 _PATH_WORD = re.compile(r"[^\W_]{3,}|m3u8?|mpd|ts|php")
-_RAW_FORMATS = (
-    ("acestream", re.compile(r"acestream://", re.I)),
-    ("sopcast", re.compile(r"\bsop://", re.I)),
-    ("magnet", re.compile(r"magnet:\?xt=", re.I)),
-    ("rtmp", re.compile(r"\brtmpe?s?://", re.I)),
-    ("playlist", re.compile(r"\.(?:m3u8?|mpd)\b", re.I)),
-    ("xtream", re.compile(r"get\.php\?|username=[^&\s]+&password=|player_api\.php|type=m3u", re.I)),
-    ("ip_port", re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}:\d{2,5}\b")),
+# Raw stream formats written in the post or its links; one pass finds every kind.
+_RAW_FORMATS = re.compile(
+    r"(?P<acestream>acestream://)|(?P<sopcast>\bsop://)|(?P<magnet>magnet:\?xt=)|(?P<rtmp>\brtmpe?s?://)"
+    r"|(?P<playlist>\.(?:m3u8?|mpd)\b)|(?P<xtream>get\.php\?|username=[^&\s]+&password=|player_api\.php|type=m3u)"
+    r"|(?P<ip_port>\b\d{1,3}(?:\.\d{1,3}){3}:\d{2,5}\b)",
+    re.I,
 )
+_RAW_HINTS = ("://", "magnet:", ".m3u", ".mpd", ".php", "password=")  # cheap checks before the full scan
+_IP_PORT = re.compile(r"\d\.\d{1,3}:\d")
 _EIGHTEEN = re.compile(r"\b1\s*8\s*\+|\+\s*1\s*8\b|🔞")
 _MONEY = re.compile(r"[£$€₹₺₽¥₩]\s*\d|\d\s*(?:€|£|\$|usd|eur|gbp|tl|rs|₹)", re.I)
 _HASHTAG = re.compile(r"#\w+")
@@ -64,16 +64,14 @@ class Features:
 
     groups: dict[str, list[str]]
 
-    def weighted(self) -> dict[str, tuple[float, str]]:
-        """Each feature's value and group (a feature found in two groups keeps the sum, first group)."""
-        values: dict[str, tuple[float, str]] = {}
-        for group, names in self.groups.items():
+    def weighted(self) -> dict[str, float]:
+        """Each feature's value: 1/sqrt of the number of distinct features in its group (the groups'
+        prefixes never overlap, so a name belongs to one group)."""
+        values: dict[str, float] = {}
+        for names in self.groups.values():
             unique = dict.fromkeys(names)
             if unique:
-                value = 1 / math.sqrt(len(unique))
-                for name in unique:
-                    found = values.get(name)
-                    values[name] = (value, group) if found is None else (found[0] + value, found[1])
+                values.update(dict.fromkeys(unique, 1 / math.sqrt(len(unique))))
         return values
 
 
@@ -104,12 +102,13 @@ def _text_features(text: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def _word_grams(word: str) -> tuple[str, ...]:
-    """4-grams of `_word_`, or character pairs for a script written without spaces."""
+    """4-grams of `_word_` (none for a word of three letters or fewer: its grams would only repeat it),
+    or character pairs for a script written without spaces."""
     if len(word) > 1 and _script(word[0]) in _NO_SPACE_SCRIPTS:
         return tuple(f"k:{word[i : i + 2]}" for i in range(len(word) - 1))
-    padded = f"_{word}_"
-    if len(padded) <= _NGRAM:
+    if len(word) < _NGRAM:
         return ()
+    padded = f"_{word}_"
     return tuple(f"c:{padded[i : i + _NGRAM]}" for i in range(len(padded) - _NGRAM + 1))
 
 
@@ -143,7 +142,12 @@ def _link_features(repost: Repost, trusted_domains: frozenset[str]) -> list[str]
         if link.port:
             found.append("u:port")
         found += [f"p:{word}" for word in _path_words(url)]
-    found += [f"raw:{name}" for name, pattern in _RAW_FORMATS if _any_match(pattern, repost)]
+    scanned = "\n".join(repost.urls)
+    lowered = repost.text.lower()
+    if any(hint in lowered for hint in _RAW_HINTS) or _IP_PORT.search(lowered):
+        scanned += "\n" + repost.text
+    raw = {match.lastgroup for match in _RAW_FORMATS.finditer(scanned)}
+    found += [f"raw:{name}" for name in sorted(raw - {None})]
     return found
 
 
@@ -204,10 +208,6 @@ def _path_words(url: str) -> list[str]:
         return []
     path = unquote(f"{parts.path} {parts.query}").lower()
     return [word for word in _PATH_WORD.findall(path) if not word.isdigit()][:12]
-
-
-def _any_match(pattern: re.Pattern[str], repost: Repost) -> bool:
-    return bool(pattern.search(repost.text)) or any(pattern.search(url) for url in repost.urls)
 
 
 def _is_x_media(registrable: str, url: str) -> bool:

@@ -37,10 +37,18 @@ class ModelArtifactError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class CategoryScore:
-    """The model's probability for one category, and its strongest positive features by group."""
+    """The model's probability for one category, and what pushed it up, by group."""
 
     probability: float
-    top: dict[str, tuple[tuple[str, float], ...]]
+    parts: dict[str, list[tuple[float, str]]]
+
+    @property
+    def top(self) -> dict[str, tuple[tuple[str, float], ...]]:
+        """The strongest positive features of each group (computed only for the verdict's category)."""
+        return {
+            group: tuple((name, round(weight, 3)) for weight, name in heapq.nlargest(_TOP, found))
+            for group, found in self.parts.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,7 @@ class LearnedModel:
             raise ModelArtifactError(
                 f"model trained on features {header.get('features_version')!r}, this code extracts {FEATURES_VERSION}"
             )
-        if tuple(header.get("categories", ())) != CATEGORIES:
+        if tuple(header.get("categories", ())) != CATEGORIES or CATEGORIES != ("illegal_stream", "adult"):
             raise ModelArtifactError(f"model categories {header.get('categories')!r}, expected {list(CATEGORIES)}")
         self.header = header
         self.version = version
@@ -110,27 +118,35 @@ class LearnedModel:
 
     def score(self, features: Features) -> dict[Category, CategoryScore]:
         """Each category's probability, and its strongest positive features by group."""
-        logits = list(self.intercepts)
-        parts: list[dict[str, list[tuple[float, str]]]] = [{} for _ in CATEGORIES]
+        stream, adult = self.intercepts
+        stream_parts: dict[str, list[tuple[float, str]]] = {}
+        adult_parts: dict[str, list[tuple[float, str]]] = {}
         weights_of = self._weights.get
-        for name, (value, group) in features.weighted().items():
-            weights = weights_of(name)
-            if weights is None:
+        for group, names in features.groups.items():
+            unique = dict.fromkeys(names)
+            if not unique:
                 continue
-            for index, weight in enumerate(weights):
-                contribution = value * weight
-                logits[index] += contribution
-                if contribution > 0:
-                    parts[index].setdefault(group, []).append((contribution, name))
+            value = 1 / math.sqrt(len(unique))
+            stream_found: list[tuple[float, str]] = []
+            adult_found: list[tuple[float, str]] = []
+            for name in unique:  # in the post's order: the same sums, to the last bit, every run
+                found = weights_of(name)
+                if found is None:
+                    continue
+                to_stream, to_adult = found[0] * value, found[1] * value
+                stream += to_stream
+                adult += to_adult
+                if to_stream > 0:
+                    stream_found.append((to_stream, name))
+                if to_adult > 0:
+                    adult_found.append((to_adult, name))
+            if stream_found:
+                stream_parts[group] = stream_found
+            if adult_found:
+                adult_parts[group] = adult_found
         return {
-            category: CategoryScore(
-                probability=_sigmoid(logits[index]),
-                top={
-                    group: tuple((name, round(weight, 3)) for weight, name in heapq.nlargest(_TOP, found))
-                    for group, found in parts[index].items()
-                },
-            )
-            for index, category in enumerate(CATEGORIES)
+            "illegal_stream": CategoryScore(_sigmoid(stream), stream_parts),
+            "adult": CategoryScore(_sigmoid(adult), adult_parts),
         }
 
 

@@ -35,6 +35,7 @@ PACKS_DIR = Path(__file__).resolve().parent / "packs"
 _SPELLED_DOT = "dot"
 _MAX_NAME_WORDS = 3
 # A name, a dot as spammers write it (".", "[.]", "(.)", "dot", "[dot]"), a suffix: nothing else between.
+_DOT_BETWEEN_WORDS = re.compile(r"\w\.\w|\w\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\))\s?\w|\bdot\b", re.I)
 _SPELLED_DOMAIN = re.compile(r"^[^\W_][\w\s-]*?\s*(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\bdot\b)\s*[\w.]+$", re.I)
 
 
@@ -182,7 +183,7 @@ class SignatureEngine:
 
         A hyphenated name is split into words, so up to three words are joined to find it.
         """
-        if "." not in text.text and _SPELLED_DOT not in text.words:
+        if not _DOT_BETWEEN_WORDS.search(text.text):
             return
         words = text.words
         suffixes = public_suffixes()
