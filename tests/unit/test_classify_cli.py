@@ -36,7 +36,7 @@ def test_own_retweet_of_a_stream_is_undone_and_the_appeal_is_not(capsys, tmp_pat
     assert {"kind", "rule", "version", "evidence", "category", "weight"} == set(stream["contributions"][0])
     assert any("pscp.tv" in match["evidence"] for match in stream["contributions"])
     assert (appeal["kind"], appeal["action"], appeal["category"]) == ("retweet", "ignore", None)
-    assert set(stream["versions"]) == {"rules", "model", "features"}
+    assert set(stream["versions"]) == {"rules", "model", "features", "page_rules"}
 
 
 def test_a_bad_post_someone_else_made_is_classified_but_ignored(capsys, tmp_path) -> None:

@@ -14,7 +14,9 @@ import pytest
 from takedown.judgement.features import FEATURES_VERSION, post_features
 from takedown.judgement.judge import Judge
 from takedown.judgement.model import ARTIFACT, LearnedModel, ModelArtifactError
+from takedown.judgement.pages import PAGE_RULES_VERSION
 from takedown.judgement.verdict import CATEGORIES
+from takedown.links.page import FeedHit, LandingPage
 from takedown.repost import Author, Repost
 from takedown.signatures import SignatureEngine, TrustList
 from takedown.signatures.text import tokens
@@ -89,7 +91,12 @@ def test_a_background_model_explains_but_never_undoes() -> None:
     assert not verdict.is_bad
     model = next(c for c in verdict.contributions if c.rule == "model")
     assert model.weight > 0.99 and "never undoes" in model.evidence
-    assert verdict.versions == {"rules": ENGINE.version, "model": judge.model.version, "features": FEATURES_VERSION}
+    assert verdict.versions == {
+        "rules": ENGINE.version,
+        "model": judge.model.version,
+        "features": FEATURES_VERSION,
+        "page_rules": PAGE_RULES_VERSION,
+    }
 
 
 def test_a_gated_model_undoes_alone_above_its_strict_threshold_only() -> None:
@@ -199,3 +206,45 @@ def test_obfuscation_changes_the_text_but_not_the_links() -> None:
     changed = {obfuscate(text, rng) for _ in range(20)}
     assert len(changed) > 10 and all("https://example.net/watch" in variant for variant in changed)
     assert set(TRICKS) >= {"lookalike", "styled", "zero_width", "spaced", "leet", "emoji_glue", "small_caps"}
+
+
+QUIET = _artifact({}, may_undo=False)  # a model that says nothing: the rules and pages alone decide
+
+
+def _page(url: str, final: str, **evidence: object) -> LandingPage:
+    host = final.split("/")[2]
+    return LandingPage(url=url, chain=(url, final), outcome="page", final_host=host, **evidence)  # type: ignore[arg-type]
+
+
+def test_a_shortener_is_judged_by_where_it_leads() -> None:
+    repost = _repost("tonight", ("https://bit.ly/abc",))
+    judge = Judge(ENGINE, QUIET)
+    assert not judge.classify(repost).is_bad
+    verdict = judge.classify(repost, pages=[_page("https://bit.ly/abc", "https://crackstreams.biz/boxing")])
+    assert verdict.category == "illegal_stream"
+    assert any("crackstreams.biz" in c.evidence for c in verdict.contributions if c.kind == "rule")
+
+
+def test_a_page_with_the_rta_label_is_adult_and_says_so() -> None:
+    page = _page("https://bit.ly/x", "https://unknown-site.example/v/1", rta_label=True, title="Welcome")
+    verdict = Judge(ENGINE, QUIET).classify(_repost("new vid 😈", ("https://bit.ly/x",)), pages=[page])
+    assert verdict.category == "adult"
+    rta = next(c for c in verdict.contributions if c.rule == "page.rta_label")
+    assert rta.version == PAGE_RULES_VERSION and "unknown-site.example" in rta.evidence
+
+
+def test_a_feed_hit_alone_is_not_a_verdict_and_an_unread_page_is_no_evidence() -> None:
+    hit = FeedHit(host="unknown-site.example", source="piracy-list", first_seen="2026-11-30")
+    listed = _page("https://unknown-site.example/a", "https://unknown-site.example/a", feed_hits=(hit,))
+    judge = Judge(ENGINE, QUIET)
+    assert not judge.classify(_repost("hello", ("https://unknown-site.example/a",)), pages=[listed]).is_bad
+    timed_out = LandingPage(url="https://bit.ly/abc", chain=("https://bit.ly/abc",), outcome="timeout", rta_label=True)
+    assert not judge.classify(_repost("tonight", ("https://bit.ly/abc",)), pages=[timed_out]).is_bad
+
+
+def test_a_council_page_read_by_the_resolver_keeps_its_safeguards() -> None:
+    page = _page("https://bit.ly/c", "https://www.example-council.gov.uk/live", title="Council meeting live")
+    verdict = Judge(ENGINE, _artifact(STREAMY, may_undo=True)).classify(
+        _repost("kickoff", ("https://bit.ly/c",)), pages=[page]
+    )
+    assert not verdict.is_bad

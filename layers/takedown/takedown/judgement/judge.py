@@ -13,6 +13,10 @@ warning, an appeal or a news report (the packs' safety_context words), when ever
 trusted domain, or when the original author is long established (verified, 100k followers and
 more, three years old and more). Posts by the account's trusted authors are never bad.
 
+When the link resolver ran, the landing pages count too (takedown.judgement.pages): their final
+addresses and their titles and descriptions are read as part of the post, and what a page says
+about itself (an RTA adult label, a live video player, a public-list hit) adds to the rules.
+
 Example:
     judge = Judge.load_default()
     verdict = judge.classify(repost, TrustList(trusted_domains=frozenset({"example-council.gov.uk"})))
@@ -21,12 +25,15 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import cache
 
 from takedown.judgement.features import FEATURES_VERSION, post_features
 from takedown.judgement.model import CategoryScore, LearnedModel
+from takedown.judgement.pages import PAGE_RULES_VERSION, add_page_evidence, with_landing_pages
 from takedown.judgement.verdict import CATEGORIES, Category, Contribution, Verdict
+from takedown.links.page import LandingPage
 from takedown.repost import Repost
 from takedown.signatures.engine import BAD_SCORE, SAFETY_CONTEXT_TAG, Signals, SignatureEngine, TrustList
 from takedown.signatures.links import parse_link
@@ -41,21 +48,28 @@ class Judge:
     def __init__(self, engine: SignatureEngine, model: LearnedModel) -> None:
         self.engine = engine
         self.model = model
-        self.versions = {"rules": engine.version, "model": model.version, "features": FEATURES_VERSION}
+        self.versions = {
+            "rules": engine.version,
+            "model": model.version,
+            "features": FEATURES_VERSION,
+            "page_rules": PAGE_RULES_VERSION,
+        }
 
     @classmethod
     def load_default(cls) -> Judge:
         return _default_judge()
 
-    def classify(self, repost: Repost, trust: TrustList | None = None) -> Verdict:
-        """The verdict on `repost`; `trust` adds the account's own trusted domains and authors."""
+    def classify(self, repost: Repost, trust: TrustList | None = None, pages: Sequence[LandingPage] = ()) -> Verdict:
+        """The verdict on `repost`; `trust` adds the account's own trusted domains and authors, and
+        `pages` are the landing pages its links led to (read by the link resolver, when it runs)."""
         if trust and trust.trusts_author(repost):
             author = repost.source_author.handle if repost.source_author else None
             held = _safeguard("trusted_author", f"@{author} is on the account's trusted list")
             return Verdict(category=None, score=0.0, contributions=(held,), versions=self.versions)
+        posted, repost = repost, with_landing_pages(repost, pages)
         signals = self.engine.signals(repost, trust)
         trusted = self.engine.trusted_for(trust)
-        rules = self.engine.rule_scores(signals)
+        rules = add_page_evidence(self.engine.rule_scores(signals), pages)
         model = self.model.score(post_features(repost, signals, trusted))
         candidates: list[tuple[float, Category, bool]] = []  # (strength, category, carried by the rules)
         for category in CATEGORIES:
@@ -74,7 +88,7 @@ class Judge:
             return self._verdict(None, strongest, rules, model[strongest])
         _, category, by_rules = max(candidates)
         if not by_rules:
-            held = held_back(self.engine, repost, signals, trusted)
+            held = held_back(self.engine, posted, signals, trusted, pages)
             if held is not None:
                 return self._verdict(None, category, rules, model[category], held)
         return self._verdict(category, category, rules, model[category])
@@ -126,9 +140,15 @@ class Judge:
 
 
 def held_back(
-    engine: SignatureEngine, repost: Repost, signals: Signals, trusted: frozenset[str]
+    engine: SignatureEngine,
+    repost: Repost,
+    signals: Signals,
+    trusted: frozenset[str],
+    pages: Sequence[LandingPage] = (),
 ) -> Contribution | None:
-    """The first precision safeguard that applies to a verdict the rules alone do not carry."""
+    """The first precision safeguard that applies to a verdict the rules alone do not carry.
+
+    A link the resolver followed counts where it led (a shortener to a council page is the council)."""
     if SAFETY_CONTEXT_TAG in signals.tags:
         words = "; ".join(
             e
@@ -137,7 +157,8 @@ def held_back(
             for e in found
         )
         return _safeguard("safety_context", f"reads as a warning, appeal or report: {words[:120]}")
-    links = [link for link in repost.urls if "://" in link or "." in link]
+    led_to = {page.url: page.final_url for page in pages if page.outcome in ("page", "not_html")}
+    links = [led_to.get(link, link) for link in repost.urls if "://" in link or "." in link]
     if links and all(_trusted(link, trusted) for link in links):
         return _safeguard("trusted_links", "every link goes to a trusted domain")
     author = repost.source_author

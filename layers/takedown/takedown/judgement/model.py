@@ -98,7 +98,7 @@ class LearnedModel:
         for number, line in enumerate(lines[1:], start=2):
             if line and line.count("\t") != width:
                 raise ModelArtifactError(f"model line {number}: expected a name and {width} weights")
-        fields = "\t".join(rows).split("\t")
+        fields = "\t".join(rows).split("\t") if rows else []
         names = fields[:: width + 1]
         columns = [map(float, fields[index :: width + 1]) for index in range(1, width + 1)]
         weights: dict[str, tuple[float, ...]] = dict(zip(names, zip(*columns, strict=True), strict=True))
