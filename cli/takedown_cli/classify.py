@@ -4,7 +4,9 @@ Prints one JSON line per post inspected, or with `--explain` a readable account 
 part and safeguard that contributed, with its evidence and version. `action` is what
 `takedown.decision.decide` says for the subscribed account's own retweets and quotes, as if the
 account were enforced and the kill switch off (there is no accounts table offline): "undo" for a
-bad verdict, "ignore" for a clean one; any other post is "ignore". No network call is made.
+bad verdict, "ignore" for a clean one; any other post is "ignore". No network call is made unless
+`--follow-links` is given: then each post's links are resolved as inspection does (`--allow-loopback`
+for local testing) and each record says where they led.
 A line that cannot be read is reported on stderr with its line number, and the rest still run; the
 exit code is 1 if any was bad.
 """
@@ -21,9 +23,12 @@ from typing import Any, TextIO
 from takedown.decision import decide
 from takedown.judgement.judge import Judge
 from takedown.judgement.verdict import Verdict
+from takedown.links import LinkResolver
 from takedown.policy import AccountPolicy, GlobalSettings
 from takedown.repost import Repost
+from takedown.settings import LinkSettings
 from takedown.webhook import MalformedDeliveryError, read_delivery
+from takedown.wiring import build_link_resolver
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,30 +36,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("classify", help="classify webhook payloads offline (one JSON envelope per line)")
     parser.add_argument("file", nargs="?", default="-", help="a file of JSON lines, or - for standard input")
     parser.add_argument("--explain", action="store_true", help="show each rule and model contribution, readably")
+    parser.add_argument(
+        "--follow-links", action="store_true", help="resolve each post's links as inspection does (network)"
+    )
+    parser.add_argument(
+        "--allow-loopback", action="store_true", help="with --follow-links: let the fetcher reach 127.0.0.1 (testing)"
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """The `classify` handler: 0 when every line was read, 1 when some were not, 2 when the file wasn't."""
     judge = Judge.load_default()
+    links = None
+    if args.follow_links:
+        links = build_link_resolver(LinkSettings(follow=True, allow_loopback=args.allow_loopback))
     if args.file == "-":
-        return classify_lines(sys.stdin, judge, sys.stdout, sys.stderr, explain=args.explain)
+        return classify_lines(sys.stdin, judge, sys.stdout, sys.stderr, explain=args.explain, links=links)
     try:
         with open(args.file, encoding="utf-8") as lines:
-            return classify_lines(lines, judge, sys.stdout, sys.stderr, explain=args.explain)
+            return classify_lines(lines, judge, sys.stdout, sys.stderr, explain=args.explain, links=links)
     except OSError as error:
         sys.stderr.write(f"takedown classify: cannot read {args.file}: {error.strerror}\n")
         return 2
 
 
-def classify_lines(lines: Iterable[str], judge: Judge, out: TextIO, err: TextIO, explain: bool = False) -> int:
+def classify_lines(
+    lines: Iterable[str],
+    judge: Judge,
+    out: TextIO,
+    err: TextIO,
+    explain: bool = False,
+    links: LinkResolver | None = None,
+) -> int:
     """Classify each non-blank line; report unreadable ones on `err` with their line number and go on."""
     failed = False
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            for record, verdict in verdicts(line, judge):
+            for record, verdict in verdicts(line, judge, links):
                 out.write(explanation(record, verdict) if explain else json.dumps(record, ensure_ascii=False) + "\n")
         except MalformedDeliveryError as error:
             err.write(f"line {number}: {error}\n")
@@ -62,11 +83,15 @@ def classify_lines(lines: Iterable[str], judge: Judge, out: TextIO, err: TextIO,
     return 1 if failed else 0
 
 
-def verdicts(line: str, judge: Judge) -> Iterator[tuple[dict[str, Any], Verdict]]:
-    """One output record per post in the webhook body `line` (raises MalformedDeliveryError)."""
+def verdicts(line: str, judge: Judge, links: LinkResolver | None = None) -> Iterator[tuple[dict[str, Any], Verdict]]:
+    """One output record per post in the webhook body `line` (raises MalformedDeliveryError).
+
+    With `links`, each post's links are resolved first and the pages judged with it; the record
+    then says where each link led (`links`)."""
     for post in read_delivery(line, datetime.now(UTC)).posts:
         repost = Repost.from_event(post)
-        verdict = judge.classify(repost)
+        pages = links.resolve_all(repost.urls) if links is not None and repost.urls else []
+        verdict = judge.classify(repost, pages=pages) if links is not None else judge.classify(repost)
         enforced = AccountPolicy(account_id=post.account_id, mode="enforce")
         action = decide(verdict, enforced, GlobalSettings(), existing=None).kind if post.is_candidate else "ignore"
         yield (
@@ -80,7 +105,8 @@ def verdicts(line: str, judge: Judge) -> Iterator[tuple[dict[str, Any], Verdict]
                 "contributions": [c.model_dump() for c in verdict.contributions],
                 "versions": verdict.versions,
                 "held_back_by": verdict.held_back_by,
-            },
+            }
+            | ({"links": [page.to_record() for page in pages]} if links is not None else {}),
             verdict,
         )
 

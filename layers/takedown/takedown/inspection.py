@@ -9,7 +9,7 @@ the attempt count, the final attempt and the backoff before the next one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal, Protocol
@@ -19,6 +19,7 @@ from takedown.decision import decide
 from takedown.incidents.model import Incident
 from takedown.incidents.store import IncidentStore
 from takedown.judgement.verdict import Verdict
+from takedown.links import LandingPage, LinkResolver
 from takedown.policy import AccountPolicy, PolicyStore
 from takedown.repost import Repost
 from takedown.signatures import TrustList
@@ -48,7 +49,7 @@ class InspectionResult:
 class Classifier(Protocol):
     """What the inspector needs from the judgement: a verdict on one post, given what is trusted."""
 
-    def classify(self, post: Repost, trust: TrustList) -> Verdict: ...
+    def classify(self, post: Repost, trust: TrustList, pages: Sequence[LandingPage] = ()) -> Verdict: ...
 
 
 class Undoer(Protocol):
@@ -83,8 +84,10 @@ class Inspector:
         undoer_for: Callable[[AccountPolicy], Undoer],
         metrics: InspectionMetrics,
         clock: Clock = utc_now,
+        links: LinkResolver | None = None,  # follows the post's links when set (LINKS_FOLLOW)
     ) -> None:
         self._classifier = classifier
+        self._links = links
         self._policies = policies
         self._incidents = incidents
         self._undoer_for = undoer_for
@@ -101,12 +104,17 @@ class Inspector:
             trusted_domains=frozenset(policy.trusted_domains) | frozenset(settings.trusted_domains),
             trusted_author_ids=frozenset(policy.trusted_author_ids),
         )
-        verdict = self._classifier.classify(repost, trust)
+        pages: list[LandingPage] = []
+        if self._links is None:
+            verdict = self._classifier.classify(repost, trust)
+        else:  # within the links' budget; a link that fails or times out is evidence of nothing
+            pages = self._links.resolve_all(repost.urls, trust.trusted_domains) if repost.urls else []
+            verdict = self._classifier.classify(repost, trust, pages=pages)
         if not verdict.is_bad:
             return InspectionResult("clean", verdict)
 
         # Write before acting: the record exists whatever happens next, and a redelivery finds it.
-        incident, created = self._incidents.create(self._new_incident(event, repost, verdict, policy.handle))
+        incident, created = self._incidents.create(self._new_incident(event, repost, verdict, policy.handle, pages))
         if created:
             self._metrics.incident_detected(incident.category)
         action = decide(verdict, policy, settings, existing=None if created else incident)
@@ -150,7 +158,9 @@ class Inspector:
         self._metrics.undone(time_to_takedown_ms)
         return InspectionResult("undone", verdict, incident)
 
-    def _new_incident(self, event: PostEvent, repost: Repost, verdict: Verdict, handle: str | None) -> Incident:
+    def _new_incident(
+        self, event: PostEvent, repost: Repost, verdict: Verdict, handle: str | None, pages: Sequence[LandingPage]
+    ) -> Incident:
         assert verdict.category is not None
         return Incident(
             incident_id=repost.business_key,
@@ -168,6 +178,7 @@ class Inspector:
             judgement_versions=dict(verdict.versions),
             text_excerpt=repost.text[:EXCERPT_CHARS],
             urls=list(repost.urls),
+            link_evidence=[page for page in pages if page.outcome != "skipped"],
             posted_at=repost.posted_at,
             received_at=event.received_at,
             detected_at=self._clock(),

@@ -6,6 +6,7 @@ the local stack and `--env-vars` files set them on a laptop.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Self
@@ -57,6 +58,44 @@ class XSettings:
         )
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """Following a post's links (takedown.links). Off unless LINKS_FOLLOW is set.
+
+    `allow_loopback` lets the fetcher reach 127.0.0.0/8 and ::1 (and any port): for the local stack
+    and tests only. template.yaml never sets LINKS_ALLOW_LOOPBACK.
+    """
+
+    follow: bool = False
+    budget_seconds: float = 1.5  # the whole resolution of one post's links
+    max_hops: int = 5
+    max_body_bytes: int = 256 * 1024
+    cache_table: str | None = None  # per-URL landing pages, DynamoDB TTL
+    cache_ttl_seconds: int = 6 * 3600
+    domains_table: str | None = None  # the public domain lists (takedown.feeds)
+    feed_names: tuple[str, ...] = ()  # the lists looked up: the names in DOMAIN_FEEDS
+    allow_loopback: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        feeds = json.loads(env.get("DOMAIN_FEEDS") or "[]")
+        return cls(
+            follow=_flag(env, "LINKS_FOLLOW"),
+            budget_seconds=float(env.get("LINKS_BUDGET_SECONDS") or 1.5),
+            max_hops=int(env.get("LINKS_MAX_HOPS") or 5),
+            max_body_bytes=int(env.get("LINKS_MAX_BODY_BYTES") or 256 * 1024),
+            cache_table=env.get("LINK_CACHE_TABLE") or None,
+            cache_ttl_seconds=int(env.get("LINK_CACHE_TTL_SECONDS") or 6 * 3600),
+            domains_table=env.get("DOMAINS_TABLE") or None,
+            feed_names=tuple(str(feed["name"]) for feed in feeds),
+            allow_loopback=_flag(env, "LINKS_ALLOW_LOOPBACK"),
+        )
+
+
 @dataclass(frozen=True)
 class InspectSettings:
     incidents_table: str
@@ -68,6 +107,7 @@ class InspectSettings:
     incident_retention_days: int
     max_receive_count: int  # the inspect queue's redrive maxReceiveCount: the last try records undo_failed
     retry_base_seconds: int  # backoff after a transient X failure: base, 2×base, 4×base...
+    links: LinkSettings = LinkSettings()  # following links: off unless LINKS_FOLLOW is set
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
@@ -81,6 +121,7 @@ class InspectSettings:
             incident_retention_days=int(env.get("INCIDENT_RETENTION_DAYS", "400")),
             max_receive_count=int(_required(env, "INSPECT_MAX_RECEIVE_COUNT")),
             retry_base_seconds=int(env.get("INSPECT_RETRY_BASE_SECONDS", "5")),
+            links=LinkSettings.from_env(env),
         )
 
     @property
@@ -112,4 +153,21 @@ class NotifySettings:
             incidents_table=_required(env, "INCIDENTS_TABLE"),
             teams_webhook_secret_id=_required(env, "TEAMS_WEBHOOK_SECRET_ID"),
             review_url=env.get("REVIEW_URL") or None,
+        )
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """The daily refresh of public domain lists (functions/feeds)."""
+
+    domains_table: str
+    feeds_json: str  # DOMAIN_FEEDS: [{"name": ..., "url": ...}]
+    allow_loopback: bool = False  # tests and the local stack only
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        return cls(
+            domains_table=_required(env, "DOMAINS_TABLE"),
+            feeds_json=env.get("DOMAIN_FEEDS") or "[]",
+            allow_loopback=_flag(env, "LINKS_ALLOW_LOOPBACK"),
         )

@@ -15,20 +15,25 @@ import boto3
 import httpx
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+from takedown.feeds import DynamoDbDomainStore, FeedMetrics, FeedRefresher
 from takedown.incidents.store import IncidentStore
 from takedown.inspect_queue import SqsInspectQueue
 from takedown.inspection import InspectionMetrics, Inspector, QueuedInspection
 from takedown.judgement.judge import Judge
+from takedown.links import DynamoDbLinkCache, HopFetcher, LinkCache, LinkResolver, MemoryLinkCache, SystemResolver
 from takedown.notification import IncidentNotifier, NotificationMetrics
 from takedown.policy import AccountPolicy, PolicyStore
 from takedown.settings import (
     SECRET_MAX_AGE_SECONDS,
+    FeedSettings,
     InspectSettings,
+    LinkSettings,
     NotifySettings,
     RestoreSettings,
     WebhookSettings,
     XSettings,
 )
+from takedown.signatures import SignatureEngine
 from takedown.teams import TeamsNotifier
 from takedown.webhook import WebhookIntake
 from takedown.x_api import XClient, XCredentials
@@ -81,7 +86,42 @@ def build_inspector(settings: InspectSettings, metrics: InspectionMetrics) -> In
         incidents=IncidentStore(dynamodb, settings.incidents_table, retention_days=settings.incident_retention_days),
         undoer_for=x_client_factory(settings.x),
         metrics=metrics,
+        links=build_link_resolver(settings.links, dynamodb) if settings.links.follow else None,
     )
+
+
+def build_link_resolver(settings: LinkSettings, dynamodb: Any | None = None) -> LinkResolver:
+    """The link resolver: vetted fetches straight to an httpx transport (no cookie jar, no proxies from
+    the environment), the DynamoDB cache and domain lists when their tables are set, else in memory."""
+    fetcher = HopFetcher(
+        httpx.HTTPTransport(retries=0),
+        SystemResolver(),
+        allow_loopback=settings.allow_loopback,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    cache: LinkCache = MemoryLinkCache(settings.cache_ttl_seconds)
+    domains = None
+    if settings.cache_table or settings.domains_table:
+        dynamodb = dynamodb or aws_client("dynamodb")
+    if settings.cache_table:
+        cache = DynamoDbLinkCache(dynamodb, settings.cache_table, settings.cache_ttl_seconds)
+    if settings.domains_table and settings.feed_names:
+        domains = DynamoDbDomainStore(dynamodb, settings.domains_table, settings.feed_names)
+    return LinkResolver(
+        fetcher,
+        cache,
+        domains=domains,
+        trusted_domains=SignatureEngine.load_default().trusted_domains,
+        budget_seconds=settings.budget_seconds,
+        max_hops=settings.max_hops,
+    )
+
+
+def build_feed_refresher(settings: FeedSettings, metrics: FeedMetrics) -> FeedRefresher:
+    """The daily list refresh: downloads through the same vetted fetcher, into the domains table."""
+    fetcher = HopFetcher(httpx.HTTPTransport(retries=1), SystemResolver(), allow_loopback=settings.allow_loopback)
+    store = DynamoDbDomainStore(aws_client("dynamodb"), settings.domains_table)
+    return FeedRefresher(fetcher, store, SignatureEngine.load_default().trusted_domains, metrics)
 
 
 def build_queued_inspection(settings: InspectSettings, metrics: InspectionMetrics) -> QueuedInspection:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from takedown.judgement.verdict import Category, Contribution
+from takedown.links.page import LandingPage
 from takedown.post import RepostKind, business_key
 
 
@@ -83,6 +84,8 @@ class Incident(BaseModel):
     judgement_versions: dict[str, str] = Field(default_factory=dict)  # rule packs' and model's versions
     text_excerpt: str = ""
     urls: list[str] = Field(default_factory=list)
+    # Every link followed for the verdict: its chain, how it ended and the landing page's evidence.
+    link_evidence: list[LandingPage] = Field(default_factory=list)
 
     status: IncidentStatus = IncidentStatus.DETECTED
     resolution: Resolution | None = None
