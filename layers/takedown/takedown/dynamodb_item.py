@@ -31,7 +31,8 @@ def timestamp(at: datetime) -> str:
 
 def to_attribute(value: Any) -> AttributeValueTypeDef:
     """One value as a DynamoDB attribute value (for an item, a key or an expression value)."""
-    return _serializer.serialize(_storable(value))
+    attribute: AttributeValueTypeDef = _serializer.serialize(_storable(value))  # type: ignore[assignment]
+    return attribute
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
@@ -41,7 +42,7 @@ def to_item(values: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
 
 def from_item(item: Mapping[str, AttributeValueTypeDef]) -> dict[str, Any]:
     """Named plain values from a DynamoDB item, ready for a pydantic model."""
-    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}  # type: ignore[arg-type]
 
 
 def _storable(value: Any) -> Any:

@@ -228,8 +228,7 @@ def _refresh_target(content: str, url: str) -> str | None:
     found = _REFRESH.match(content)
     if not found or not ("=" in content or ";" in content or "," in content):
         return None  # "5" alone reloads the same page
-    target: str = found.group(1)
-    return urljoin(url, target.strip())
+    return urljoin(url, found.group(1).strip())
 
 
 def _script_target(scripts: list[tuple[str, str]], url: str) -> str | None:
@@ -238,8 +237,7 @@ def _script_target(scripts: list[tuple[str, str]], url: str) -> str | None:
             continue
         found = _JS_LOCATION.search(body)
         if found:
-            target: str = found.group(2) or found.group(4)
-            return urljoin(url, target)
+            return urljoin(url, found.group(2) or found.group(4))
     return None
 
 
