@@ -50,6 +50,7 @@ install: $(VENV)/.installed $(TOOLS)/.installed $(CHECKOV)/.installed node_modul
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy  # the packages and their strictness: [tool.mypy] in pyproject.toml
 	$(TOOLS)/bin/cfn-lint template.yaml
 	$(TOOLS)/bin/sam validate --lint
 	$(CHECKOV)/bin/checkov --quiet --compact --skip-download -f template.yaml

@@ -31,7 +31,7 @@ def free_port() -> int:
 
 def local_client(service: str, endpoint_url: str):  # noqa: ANN201 - a boto3 client
     """A client for a loopback endpoint with dummy credentials: never the developer's AWS account."""
-    return boto3.client(
+    return boto3.client(  # type: ignore[call-overload]  # any service by name; the stubs type literal names
         service,
         endpoint_url=endpoint_url,
         region_name="eu-west-2",

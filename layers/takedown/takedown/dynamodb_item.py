@@ -31,8 +31,7 @@ def timestamp(at: datetime) -> str:
 
 def to_attribute(value: Any) -> AttributeValueTypeDef:
     """One value as a DynamoDB attribute value (for an item, a key or an expression value)."""
-    attribute: AttributeValueTypeDef = _serializer.serialize(_storable(value))  # type: ignore[assignment]
-    return attribute
+    return _serializer.serialize(_storable(value))
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
@@ -42,7 +41,7 @@ def to_item(values: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
 
 def from_item(item: Mapping[str, AttributeValueTypeDef]) -> dict[str, Any]:
     """Named plain values from a DynamoDB item, ready for a pydantic model."""
-    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}  # type: ignore[arg-type]
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
 
 
 def _storable(value: Any) -> Any:

@@ -70,7 +70,7 @@ class InspectionMetrics(Protocol):
 
 def retry_delay_seconds(receives: int, base_seconds: int = 5) -> int:
     """Exponential backoff for a transient X failure: base, 2×base, 4×base... capped at 15 minutes."""
-    return min(base_seconds * 2 ** max(0, receives - 1), 900)
+    return min(base_seconds << max(0, receives - 1), 900)
 
 
 class Inspector:
@@ -161,18 +161,20 @@ class Inspector:
     def _new_incident(
         self, event: PostEvent, repost: Repost, verdict: Verdict, handle: str | None, pages: Sequence[LandingPage]
     ) -> Incident:
-        assert verdict.category is not None
+        category, kind = verdict.category, repost.kind
+        if category is None or kind == "post":  # inspect() records only bad verdicts on candidates
+            raise ValueError(f"{repost.business_key}: an incident is for a bad verdict on a repost")
         return Incident(
             incident_id=repost.business_key,
             account_id=repost.account_id,
             account_handle=handle,
             post_id=repost.post_id,
-            kind=repost.kind,
+            kind=kind,
             source_post_id=repost.source_post_id,
             source_post_url=repost.source_post_url,
             source_author_id=repost.source_author.id if repost.source_author else None,
             source_author_handle=repost.source_author.handle if repost.source_author else None,
-            category=verdict.category,
+            category=category,
             score=verdict.score,
             contributions=list(verdict.contributions),
             judgement_versions=dict(verdict.versions),

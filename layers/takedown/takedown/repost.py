@@ -152,7 +152,7 @@ def _v1_entity_blocks(tweet: Json) -> list[Json]:
 
 
 def _v1_urls(tweet: Json) -> list[str]:
-    found = []
+    found: list[str] = []
     for block in _v1_entity_blocks(tweet):
         for url in [*(block.get("urls") or []), *(block.get("media") or [])]:
             if not isinstance(url, dict):
@@ -223,7 +223,7 @@ def _v2_text(post: Json) -> str:
 
 
 def _v2_urls(post: Json) -> list[str]:
-    found = []
+    found: list[str] = []
     for entities in (post.get("entities"), _object(post.get("note_tweet")).get("entities")):
         for url in _object(entities).get("urls") or []:
             if isinstance(url, dict):

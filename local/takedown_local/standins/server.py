@@ -52,7 +52,7 @@ class LoopbackServer(ABC):
         if self._server is not None:
             return self
         self._server = make_server(
-            _HOST, self._port, self._wsgi_app, threaded=True, request_handler=_QuietRequestHandler
+            _HOST, self._port, Request.application(self.handle), threaded=True, request_handler=_QuietRequestHandler
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -82,10 +82,6 @@ class LoopbackServer(ABC):
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
-
-    @Request.application
-    def _wsgi_app(self, request: Request) -> Response:
-        return self.handle(request)
 
 
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> Response:

@@ -226,7 +226,7 @@ class XStandIn(LoopbackServer):
     def handle(self, request: Request) -> Response:
         if request.path == CALLS_PATH and request.method == "GET":
             return json_response(200, self.calls)
-        call = {
+        call: dict[str, Any] = {
             "method": request.method,
             "path": request.path,
             "status": None,

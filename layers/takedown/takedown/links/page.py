@@ -228,7 +228,8 @@ def _refresh_target(content: str, url: str) -> str | None:
     found = _REFRESH.match(content)
     if not found or not ("=" in content or ";" in content or "," in content):
         return None  # "5" alone reloads the same page
-    return urljoin(url, found.group(1).strip())
+    target: str = found.group(1)
+    return urljoin(url, target.strip())
 
 
 def _script_target(scripts: list[tuple[str, str]], url: str) -> str | None:
@@ -237,7 +238,8 @@ def _script_target(scripts: list[tuple[str, str]], url: str) -> str | None:
             continue
         found = _JS_LOCATION.search(body)
         if found:
-            return urljoin(url, found.group(2) or found.group(4))
+            target: str = found.group(2) or found.group(4)
+            return urljoin(url, target)
     return None
 
 

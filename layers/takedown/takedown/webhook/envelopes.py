@@ -143,7 +143,7 @@ def _read_x_activity(data: dict[str, Any], received_at: datetime) -> Delivery:
     event_type = data["event_type"]
     if not isinstance(event_type, str):
         raise MalformedDeliveryError("data.event_type is not a string")
-    filter_ = data.get("filter") if isinstance(data.get("filter"), dict) else {}
+    filter_: dict[str, Any] = data["filter"] if isinstance(data.get("filter"), dict) else {}
     payload = data.get("payload")
     if event_type not in XAA_POST_EVENT_TYPES:
         account_id = str(filter_.get("user_id") or (payload or {}).get("user_id") or "")

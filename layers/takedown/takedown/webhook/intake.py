@@ -51,7 +51,7 @@ class WebhookIntake:
         self._clock = clock
         self._max_body_bytes = max_body_bytes
 
-    def answer_crc(self, crc_token: str | None, raw_query: str = "", signature: str | None = None) -> dict:
+    def answer_crc(self, crc_token: str | None, raw_query: str = "", signature: str | None = None) -> dict[str, str]:
         """The CRC response body. When X signs the GET (it does today), the signature must match."""
         if not crc_token:
             raise MalformedDeliveryError("CRC request without crc_token")
