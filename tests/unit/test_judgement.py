@@ -21,7 +21,7 @@ from takedown.repost import Author, Repost
 from takedown.signatures import SignatureEngine, TrustList
 from takedown.signatures.text import tokens
 from takedown_cli.model.corpus import CorpusError, CorpusPost, load_corpus
-from takedown_cli.model.evaluate import Report, gate
+from takedown_cli.model.evaluate import Report, gate, obfuscation_gate
 from takedown_cli.model.obfuscation import TRICKS, obfuscate
 from takedown_cli.model.train import corpus_hash, train
 
@@ -248,3 +248,18 @@ def test_a_council_page_read_by_the_resolver_keeps_its_safeguards() -> None:
         _repost("kickoff", ("https://bit.ly/c",)), pages=[page]
     )
     assert not verdict.is_bad
+
+
+def test_the_obfuscation_gate_compares_with_the_posts_as_written() -> None:
+    bad = [CorpusPost(id=f"s{n}", label="illegal_stream", lang="en", text="free ppv stream") for n in range(20)]
+    benign = CorpusPost(id="b", label="benign", lang="en", text="council meeting")
+    plain, tricked = Report(), Report()
+    for post in bad:
+        plain.add(post, "illegal_stream", "rule")
+        tricked.add(post.model_copy(update={"id": post.id + "~"}), "illegal_stream" if post.id != "s0" else None, "")
+    plain.add(benign, None, "")
+    tricked.add(benign.model_copy(update={"id": "b~"}), None, "")
+    assert obfuscation_gate(plain, tricked, 0.95) == []  # 19 of 20 still caught
+    tricked.add(benign.model_copy(update={"id": "b~"}), "adult", "model")
+    assert obfuscation_gate(plain, tricked, 0.95) == ["1 new false undo(s): b~"]
+    assert obfuscation_gate(plain, tricked, 0.99)[0].startswith("0.950 of the caught")

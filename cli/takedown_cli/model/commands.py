@@ -16,7 +16,15 @@ from takedown.judgement.model import ARTIFACT, LearnedModel, ModelArtifactError
 from takedown.signatures.engine import SignatureEngine
 from takedown_cli.model import SEED
 from takedown_cli.model.corpus import CorpusError, load_corpus
-from takedown_cli.model.evaluate import OBFUSCATION_BAR, RECALL_BAR, evaluate, gate, obfuscated, print_report
+from takedown_cli.model.evaluate import (
+    OBFUSCATION_BAR,
+    RECALL_BAR,
+    evaluate,
+    gate,
+    obfuscated,
+    obfuscation_gate,
+    print_report,
+)
 
 TRAIN_CORPUS = Path("corpus/train")
 EVAL_CORPUS = Path("corpus/eval")
@@ -69,6 +77,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
     tricked = evaluate(judge, obfuscated(posts, OBFUSCATION_SEED))
     print_report(tricked, out, "evaluation corpus, obfuscated")
     failures = [f"plain: {reason}" for reason in gate(plain, RECALL_BAR)]
-    failures += [f"obfuscated: {reason}" for reason in gate(tricked, OBFUSCATION_BAR)]
+    failures += [f"obfuscated: {reason}" for reason in obfuscation_gate(plain, tricked, OBFUSCATION_BAR)]
     out.write("\n" + ("FAIL: " + "; ".join(failures) if failures else "PASS") + "\n")
     return 1 if failures and args.gate else 0

@@ -4,8 +4,9 @@ The evaluation corpus (`corpus/eval/`) is written apart from the training corpus
 and never trained or tuned on. A post counts as undone when the judge's verdict is bad (any
 category); a benign post undone is a false undo. Recall and precision are reported per category,
 language, signal kind and source, and the gate fails on any false undo or a recall under the bar.
-The obfuscation check re-writes every bad post (and every benign one) with look-alike letters,
-styling, zero-width characters, spacing, leet and emoji separators, and requires the same.
+The obfuscation check re-writes every post with look-alike letters, styling, zero-width
+characters, spacing, leet and emoji separators, and requires 95% of the bad posts caught as
+written still caught, and no benign post undone that was not undone as written.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from takedown_cli.model.corpus import CorpusPost
 from takedown_cli.model.obfuscation import obfuscate
 
 RECALL_BAR = 0.95
-OBFUSCATION_BAR = 0.95
+OBFUSCATION_BAR = 0.95  # of the bad posts caught as written, the share still caught once obfuscated
+OBFUSCATED = "~"  # suffix of an obfuscated copy's id
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Report:
     by: dict[str, dict[str, Tally]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Tally)))
     false_undos: list[tuple[CorpusPost, str]] = field(default_factory=list)
     misses: list[CorpusPost] = field(default_factory=list)
+    caught: set[str] = field(default_factory=set)  # ids of the bad posts undone
 
     def add(self, post: CorpusPost, verdict_category: str | None, reason: str) -> None:
         keys = {
@@ -77,6 +80,8 @@ class Report:
             self.false_undos.append((post, reason))
         if post.category is not None and verdict_category is None:
             self.misses.append(post)
+        if post.category is not None and verdict_category is not None:
+            self.caught.add(post.id)
 
 
 def evaluate(judge: Judge, posts: Iterable[CorpusPost]) -> Report:
@@ -102,6 +107,20 @@ def gate(report: Report, bar: float) -> list[str]:
     recall = report.total.recall
     if recall is not None and recall < bar:
         failures.append(f"recall {recall:.3f} < {bar}")
+    return failures
+
+
+def obfuscation_gate(plain: Report, tricked: Report, bar: float) -> list[str]:
+    """What the obfuscated copy fails: under `bar` of the bad posts caught as written still caught
+    once obfuscated, or a benign post undone once obfuscated that was not undone as written."""
+    failures = []
+    still = sum(1 for post_id in plain.caught if f"{post_id}{OBFUSCATED}" in tricked.caught)
+    if plain.caught and still / len(plain.caught) < bar:
+        failures.append(f"{still / len(plain.caught):.3f} of the caught still caught < {bar}")
+    before = {post.id for post, _ in plain.false_undos}
+    new = [post.id for post, _ in tricked.false_undos if post.id.removesuffix(OBFUSCATED) not in before]
+    if new:
+        failures.append(f"{len(new)} new false undo(s): {', '.join(new)}")
     return failures
 
 
