@@ -28,7 +28,7 @@ from sklearn.model_selection import StratifiedKFold
 from takedown.judgement.features import FEATURES_VERSION, post_features
 from takedown.judgement.judge import Judge, held_back
 from takedown.judgement.model import ARTIFACT, FORMAT, LearnedModel
-from takedown.judgement.verdict import CATEGORIES
+from takedown.judgement.verdict import CATEGORIES, Category
 from takedown.signatures.engine import BAD_SCORE, SignatureEngine
 from takedown_cli.model import SEED
 from takedown_cli.model.corpus import CorpusPost, load_corpus
@@ -49,7 +49,7 @@ class Prepared:
 
     posts: list[CorpusPost]
     features: list[dict[str, float]]
-    rule_scores: list[dict[str, float]]
+    rule_scores: list[dict[Category, float]]
     held: list[bool]
 
 
@@ -118,9 +118,9 @@ def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED, may_undo: bool =
     lines = [json.dumps(header, sort_keys=True, ensure_ascii=False)]
     matrix_weights = np.vstack(weights)
     for index, name in enumerate(vocabulary):
-        row = matrix_weights[:, index]
-        if np.abs(row).max() >= MIN_WEIGHT:
-            lines.append(name + "\t" + "\t".join(f"{value:.4f}" for value in row))
+        per_category = matrix_weights[:, index]
+        if np.abs(per_category).max() >= MIN_WEIGHT:
+            lines.append(name + "\t" + "\t".join(f"{value:.4f}" for value in per_category))
     text = "\n".join(lines) + "\n"
     LearnedModel.from_text(text)  # refuse to write what production could not load
     out.write_text(text, encoding="utf-8")

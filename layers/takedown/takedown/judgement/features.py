@@ -149,8 +149,8 @@ def _link_features(repost: Repost, trusted_domains: frozenset[str]) -> list[str]
     lowered = repost.text.lower()
     if any(hint in lowered for hint in _RAW_HINTS) or _IP_PORT.search(lowered):
         scanned += "\n" + repost.text
-    raw = {match.lastgroup for match in _RAW_FORMATS.finditer(scanned)}
-    found += [f"raw:{name}" for name in sorted(raw - {None})]
+    raw = {match.lastgroup for match in _RAW_FORMATS.finditer(scanned) if match.lastgroup}
+    found += [f"raw:{name}" for name in sorted(raw)]
     return found
 
 

@@ -88,9 +88,9 @@ class Judge:
             return self._verdict(None, strongest, rules, model[strongest])
         _, category, by_rules = max(candidates)
         if not by_rules:
-            held = held_back(self.engine, posted, signals, trusted, pages)
-            if held is not None:
-                return self._verdict(None, category, rules, model[category], held)
+            safeguard = held_back(self.engine, posted, signals, trusted, pages)
+            if safeguard is not None:
+                return self._verdict(None, category, rules, model[category], safeguard)
         return self._verdict(category, category, rules, model[category])
 
     def _verdict(
