@@ -158,7 +158,8 @@ def held_back(
         )
         return _safeguard("safety_context", f"reads as a warning, appeal or report: {words[:120]}")
     led_to = {page.url: page.final_url for page in pages if page.outcome in ("page", "not_html")}
-    links = [led_to.get(link, link) for link in repost.urls if "://" in link or "." in link]
+    # X's own links (the post's photos, other posts) say nothing either way: they are not counted.
+    links = [led_to.get(link, link) for link in repost.urls if ("://" in link or "." in link) and not _on_x(link)]
     if links and all(_trusted(link, trusted) for link in links):
         return _safeguard("trusted_links", "every link goes to a trusted domain")
     author = repost.source_author
@@ -176,10 +177,12 @@ def held_back(
 
 def _trusted(url: str, trusted: frozenset[str]) -> bool:
     link = parse_link(url)
-    if link is None:
-        return False
-    x_own = link.registrable in {"x.com", "twitter.com", "twimg.com"}
-    return x_own or link.is_under(trusted)
+    return link is not None and link.is_under(trusted)
+
+
+def _on_x(url: str) -> bool:
+    link = parse_link(url)
+    return link is not None and link.registrable in {"x.com", "twitter.com", "twimg.com", "t.co"}
 
 
 def _safeguard(name: str, evidence: str) -> Contribution:
