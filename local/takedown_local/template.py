@@ -1,7 +1,7 @@
 """Local resources from template.yaml's own definitions, so that local and cloud cannot drift.
 
-Tables (keys, indexes, stream), the inspect queue and its dead-letter queue (FIFO, visibility
-timeout, redrive), and the notify function's stream event source (filter, retries) are all read
+Tables (keys, indexes, stream), the inspect and undo queues and their dead-letter queues (FIFO,
+visibility timeout, redrive), and the notify function's stream event source (filter, retries) are all read
 from the template; `!Ref` to a parameter resolves to the parameter's default.
 """
 
@@ -102,17 +102,20 @@ def queue_attributes(template: Path, logical_id: str) -> dict[str, str]:
     }
 
 
-def create_inspect_queues(sqs: Any, template: Path, prefix: str) -> tuple[LocalQueue, LocalQueue]:
-    """The inspect queue and its dead-letter queue as the template defines them: (queue, dead letters)."""
-    queue = template_resources(template)["InspectQueue"]["Properties"]
+def create_queue_with_dead_letters(
+    sqs: Any, template: Path, logical_id: str, name: str
+) -> tuple[LocalQueue, LocalQueue]:
+    """A queue and its dead-letter queue as the template defines them: (queue, dead letters).
+
+    `name` is the queue's local name; a FIFO queue's ends in `.fifo`, as SQS requires."""
+    queue = template_resources(template)[logical_id]["Properties"]
     dead_letter_id = queue["RedrivePolicy"]["deadLetterTargetArn"]["GetAtt"].split(".")[0]
-    dead_letters = _create_queue(sqs, f"{prefix}inspect-dlq.fifo", queue_attributes(template, dead_letter_id))
-    redrive = {
-        "deadLetterTargetArn": dead_letters.arn,
-        "maxReceiveCount": inspect_max_receive_count(template),
-    }
-    attributes = {**queue_attributes(template, "InspectQueue"), "RedrivePolicy": json.dumps(redrive)}
-    return _create_queue(sqs, f"{prefix}inspect.fifo", attributes), dead_letters
+    fifo = name.endswith(".fifo")
+    dead_letter_name = f"{name.removesuffix('.fifo')}-dlq{'.fifo' if fifo else ''}"
+    dead_letters = _create_queue(sqs, dead_letter_name, queue_attributes(template, dead_letter_id))
+    redrive = {"deadLetterTargetArn": dead_letters.arn, "maxReceiveCount": max_receive_count(template, logical_id)}
+    attributes = {**queue_attributes(template, logical_id), "RedrivePolicy": json.dumps(redrive)}
+    return _create_queue(sqs, name, attributes), dead_letters
 
 
 def _create_queue(sqs: Any, name: str, attributes: dict[str, str]) -> LocalQueue:
@@ -121,8 +124,9 @@ def _create_queue(sqs: Any, name: str, attributes: dict[str, str]) -> LocalQueue
     return LocalQueue(url=url, arn=arn)
 
 
-def inspect_max_receive_count(template: Path) -> int:
-    redrive = template_resources(template)["InspectQueue"]["Properties"]["RedrivePolicy"]
+def max_receive_count(template: Path, logical_id: str) -> int:
+    """A queue's redrive maxReceiveCount (its parameter's default)."""
+    redrive = template_resources(template)[logical_id]["Properties"]["RedrivePolicy"]
     return int(parameter_default(template, redrive["maxReceiveCount"]))
 
 

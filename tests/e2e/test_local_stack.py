@@ -77,10 +77,14 @@ def test_ready_line_names_every_endpoint(stack: LocalStack, http: httpx.Client) 
     ready = stack.ready_line()
     assert set(ready) == {
         "webhook_url", "x_api_url", "x_calls_url", "teams_url", "teams_cards_url",
-        "dynamodb_url", "consumer_secret", "account_id",
+        "dynamodb_url", "sqs_url", "secretsmanager_url", "consumer_secret", "account_id", "account_ids", "env",
     }  # fmt: skip
     assert http.get(ready["x_calls_url"]).status_code == 200
     assert http.get(ready["teams_cards_url"]).status_code == 200
+    # Everything a local `takedown` command needs, endpoints and names alike.
+    assert ready["env"]["AWS_ENDPOINT_URL_SQS"] == ready["sqs_url"]
+    assert ready["env"]["AWS_ENDPOINT_URL_DYNAMODB"] == ready["dynamodb_url"]
+    assert {"INCIDENTS_TABLE", "ACCOUNTS_TABLE", "UNDO_QUEUE_URL", "X_ACCOUNT_SECRET_PREFIX"} <= set(ready["env"])
 
 
 def test_bad_retweet_is_undone_recorded_and_reported(

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from takedown.decision import Action, decide
+from takedown.decision import Action, acting_rules, decide
 from takedown.incidents.model import Incident, IncidentStatus
-from takedown.judgement.verdict import Verdict
+from takedown.judgement.verdict import Contribution, Verdict
 from takedown.policy import AccountPolicy, GlobalSettings
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -76,3 +76,28 @@ def test_monitoring_says_why(policy: AccountPolicy, settings: GlobalSettings, re
 
 def test_an_unconfigured_account_is_only_monitored() -> None:
     assert decide(BAD, AccountPolicy(account_id="9"), GlobalSettings(), None).kind == "monitor"
+
+
+def test_an_undo_already_scheduled_is_not_scheduled_again_but_the_undo_step_carries_it_out() -> None:
+    pending = _incident(IncidentStatus.DETECTED).model_copy(update={"undo_scheduled_for": NOW})
+    assert decide(BAD, ENFORCED, GlobalSettings(), pending) == Action("skip", "undo already scheduled")
+    assert decide(BAD, ENFORCED, GlobalSettings(), pending, undo_step=True).kind == "undo"
+    assert decide(BAD, ENFORCED, GlobalSettings(kill_switch=True), pending, undo_step=True).kind == "monitor"
+
+
+def test_a_rule_switched_to_monitor_holds_back_only_the_verdicts_it_drove() -> None:
+    def verdict(rule: str, kind: str = "rule") -> Verdict:
+        return Verdict(
+            category="illegal_stream",
+            score=0.9,
+            contributions=(
+                Contribution(kind=kind, rule=rule, version="v", evidence="e", category="illegal_stream", weight=0.9),
+            ),
+        )
+
+    settings = GlobalSettings(monitored_rules=frozenset({"stream.site.name"}))
+    assert decide(verdict("stream.site.name"), ENFORCED, settings, None) == Action(
+        "monitor", "rule stream.site.name switched to monitor"
+    )
+    assert decide(verdict("stream.other"), ENFORCED, settings, None).kind == "undo"
+    assert acting_rules(verdict("model:text", kind="model")) == ()

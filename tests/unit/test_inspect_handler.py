@@ -1,7 +1,8 @@
-"""The inspect Lambda handler's postpone path, on moto's SQS, DynamoDB and Secrets Manager, with the
-X stand-in answering 429: the record is failed back to SQS (a batch whose every record failed is
-raised, which Lambda also returns to the queue), its message waits out X's reset in the queue, and
-the incident is written but not yet undone."""
+"""The inspect and undo Lambda handlers on moto's SQS, DynamoDB and Secrets Manager, with the X
+stand-in: inspection records the incident and hands the undo on without calling X, whatever X is
+doing; the undo handler turns X's 429 into a delayed message (the record itself succeeds, so
+nothing is redelivered early or dead-lettered) and the incident says when it will try again; a
+poison message on the inspect queue fails alone."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ ACCESS_TOKEN, ACCESS_TOKEN_SECRET = f"{ACCOUNT}-handlertesttoken", "handler-test
 class World:
     sqs: Any
     queue_url: str
+    undo_queue_url: str
     incidents: IncidentStore
     x: XStandIn
 
@@ -62,17 +64,23 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         queue_url = sqs.create_queue(
             QueueName="h-inspect.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "0"}
         )["QueueUrl"]
+        undo_queue_url = sqs.create_queue(QueueName="h-undo", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+        teams = secrets.create_secret(Name="h/teams", SecretString=json.dumps({"url": "http://127.0.0.1:9/teams"}))
         for name, value in {
             "INCIDENTS_TABLE": tables["IncidentsTable"],
             "ACCOUNTS_TABLE": tables["AccountsTable"],
-            "INSPECT_QUEUE_URL": queue_url,
+            "CONTROL_TABLE": tables["ControlTable"],
+            "UNDO_QUEUE_URL": undo_queue_url,
             "X_API_BASE_URL": x.url,
             "X_CONSUMER_SECRET_ID": consumer["ARN"],
             "X_ACCOUNT_SECRET_PREFIX": "h/x-account/",
-            "INSPECT_MAX_RECEIVE_COUNT": "8",
+            "TEAMS_WEBHOOK_SECRET_ID": teams["ARN"],
+            "UNDO_MAX_RECEIVE_COUNT": "5",
+            "BREAKER_MAX_UNDOS": "20",
+            "BREAKER_WINDOW_MINUTES": "10",
         }.items():
             monkeypatch.setenv(name, value)
-        yield World(sqs, queue_url, IncidentStore(dynamodb, tables["IncidentsTable"]), x)
+        yield World(sqs, queue_url, undo_queue_url, IncidentStore(dynamodb, tables["IncidentsTable"]), x)
 
 
 @pytest.fixture
@@ -80,16 +88,32 @@ def inspect() -> ModuleType:
     return load_function("inspect")
 
 
-def received_event(world: World) -> tuple[dict[str, Any], str]:
-    """The candidate sent to the queue and received from it, as the SQS event Lambda would pass."""
-    world.sqs.send_message(
-        QueueUrl=world.queue_url,
-        MessageBody=CANDIDATE.model_dump_json(),
-        MessageGroupId=ACCOUNT,
-        MessageDeduplicationId=Incident.id_for(ACCOUNT, CANDIDATE.post_id),
-    )
-    (message,) = world.sqs.receive_message(QueueUrl=world.queue_url, AttributeNames=["All"])["Messages"]
-    record = {
+@pytest.fixture
+def undo() -> ModuleType:
+    return load_function("undo")
+
+
+def received_event(world: World, bodies: tuple[str, ...] = (CANDIDATE.model_dump_json(),)) -> dict[str, Any]:
+    """The candidates sent to the inspect queue and received from it, as the SQS event Lambda would pass."""
+    for index, body in enumerate(bodies):
+        world.sqs.send_message(
+            QueueUrl=world.queue_url,
+            MessageBody=body,
+            MessageGroupId=f"group-{index}",
+            MessageDeduplicationId=f"dedup-{index}",
+        )
+    messages = world.sqs.receive_message(QueueUrl=world.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])
+    return {"Records": [_record(message, "h-inspect.fifo") for message in messages["Messages"]]}
+
+
+def undo_event(world: World) -> dict[str, Any]:
+    """What the undo queue holds now, as the SQS event Lambda would pass."""
+    messages = world.sqs.receive_message(QueueUrl=world.undo_queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])
+    return {"Records": [_record(message, "h-undo") for message in messages.get("Messages", [])]}
+
+
+def _record(message: dict[str, Any], queue: str) -> dict[str, Any]:
+    return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
         "body": message["Body"],
@@ -97,32 +121,60 @@ def received_event(world: World) -> tuple[dict[str, Any], str]:
         "messageAttributes": {},
         "md5OfBody": message["MD5OfBody"],
         "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:eu-west-2:123456789012:h-inspect.fifo",
+        "eventSourceARN": f"arn:aws:sqs:eu-west-2:123456789012:{queue}",
         "awsRegion": "eu-west-2",
     }
-    return {"Records": [record]}, message["MessageId"]
 
 
-def test_a_rate_limit_fails_the_record_back_and_postpones_its_message(
+def test_inspection_records_the_incident_and_hands_the_undo_on_without_calling_x(
     world: World, inspect: ModuleType, lambda_context: LambdaContext
 ) -> None:
+    world.x.fail_next(429, reset_in=120)  # whatever X is doing
+    assert inspect.lambda_handler(received_event(world), lambda_context) == {"batchItemFailures": []}
+    assert world.x.calls == []
+    incident = world.incidents.get(Incident.id_for(ACCOUNT, CANDIDATE.post_id))
+    assert incident is not None
+    assert (incident.status, incident.undo_attempts) == (IncidentStatus.DETECTED, 0)
+    assert incident.undo_scheduled_for is not None
+    (record,) = undo_event(world)["Records"]
+    assert json.loads(record["body"])["incident_id"] == incident.incident_id
+
+
+def test_a_rate_limit_becomes_a_delayed_undo_and_the_incident_says_when(
+    world: World, inspect: ModuleType, undo: ModuleType, lambda_context: LambdaContext
+) -> None:
+    inspect.lambda_handler(received_event(world), lambda_context)
     world.x.fail_next(429, reset_in=120)
-    event, _ = received_event(world)
-
-    with pytest.raises(BatchProcessingError, match="rate limited by X"):
-        inspect.lambda_handler(event, lambda_context)
-
+    event = undo_event(world)
+    assert undo.lambda_handler(event, lambda_context) == {"batchItemFailures": []}
+    (done,) = event["Records"]  # a record that succeeded is deleted by the event source mapping
+    world.sqs.delete_message(QueueUrl=world.undo_queue_url, ReceiptHandle=done["receiptHandle"])
     assert [call["status"] for call in world.x.calls] == [429]
-    assert world.sqs.receive_message(QueueUrl=world.queue_url).get("Messages") is None  # hidden until X's reset
+    assert undo_event(world)["Records"] == []  # the new message is delayed until X's reset
     incident = world.incidents.get(Incident.id_for(ACCOUNT, CANDIDATE.post_id))
     assert incident is not None
     assert (incident.status, incident.undo_attempts) == (IncidentStatus.DETECTED, 1)
+    assert incident.history[-1].note.startswith("undo scheduled at ")
+    assert incident.history[-1].note.endswith("UTC — X rate limit")
 
 
-def test_without_a_rate_limit_the_record_succeeds_and_the_repost_is_undone(
-    world: World, inspect: ModuleType, lambda_context: LambdaContext
+def test_without_a_rate_limit_the_repost_is_undone(
+    world: World, inspect: ModuleType, undo: ModuleType, lambda_context: LambdaContext
 ) -> None:
-    event, _ = received_event(world)
-    assert inspect.lambda_handler(event, lambda_context) == {"batchItemFailures": []}
+    inspect.lambda_handler(received_event(world), lambda_context)
+    assert undo.lambda_handler(undo_event(world), lambda_context) == {"batchItemFailures": []}
     incident = world.incidents.get(Incident.id_for(ACCOUNT, CANDIDATE.post_id))
     assert incident is not None and incident.status is IncidentStatus.UNDONE
+
+
+def test_a_poison_message_fails_alone(world: World, inspect: ModuleType, lambda_context: LambdaContext) -> None:
+    event = received_event(world, ('{"not": "a candidate"}', CANDIDATE.model_dump_json()))
+    poison = next(r["messageId"] for r in event["Records"] if "not" in r["body"])
+    response = inspect.lambda_handler(event, lambda_context)
+    assert response == {"batchItemFailures": [{"itemIdentifier": poison}]}
+    assert world.incidents.get(Incident.id_for(ACCOUNT, CANDIDATE.post_id)) is not None
+
+
+def test_an_all_poison_batch_is_failed_back(world: World, inspect: ModuleType, lambda_context: LambdaContext) -> None:
+    with pytest.raises(BatchProcessingError):
+        inspect.lambda_handler(received_event(world, ("[]",)), lambda_context)

@@ -51,7 +51,8 @@ def test_queue_deduplication_id_and_incident_id_are_one_business_key() -> None:
     (message,) = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
     key = business_key(event.account_id, event.post_id)
     assert message["Attributes"]["MessageDeduplicationId"] == key
-    assert message["Attributes"]["MessageGroupId"] == event.account_id
+    # Each post its own group: no post of an account waits behind another (no head-of-line blocking).
+    assert message["Attributes"]["MessageGroupId"] == key
     repost = Repost.from_event(type(event).model_validate_json(message["Body"]))
     assert repost.business_key == key == Incident.id_for(event.account_id, event.post_id)
     assert json.loads(message["Body"])["post_id"] == event.post_id

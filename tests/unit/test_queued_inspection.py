@@ -1,11 +1,14 @@
-"""One inspect-queue message, attempt by attempt: the postpone path and the final attempt, with fakes."""
+"""One inspect-queue message: a candidate is inspected; anything else fails alone, with its reason."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from takedown.inspection import Attempt, InspectionResult, Postponed, QueuedInspection, RetryLaterError
+import pytest
+
+from takedown.inspection import InspectionResult, PoisonMessageError, QueuedInspection
 from takedown.webhook import read_delivery
 from tests.conftest import EVENTS
 
@@ -13,55 +16,35 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 (CANDIDATE,) = read_delivery((EVENTS / "payloads" / "aaa_retweet_illegal_stream.json").read_bytes(), NOW).candidates
 
 
-class FakeQueue:
-    def __init__(self) -> None:
-        self.postponed: list[tuple[str, int]] = []
-
-    def postpone(self, receipt_handle: str, delay_seconds: int) -> None:
-        self.postponed.append((receipt_handle, delay_seconds))
-
-
 class FakeInspector:
-    def __init__(self, error: Exception | None = None) -> None:
-        self.error, self.calls = error, []
+    def __init__(self) -> None:
+        self.calls: list[str] = []
 
-    def inspect(self, event: Any, final_attempt: bool = False) -> InspectionResult:
-        self.calls.append((event.post_id, final_attempt))
-        if self.error:
-            raise self.error
-        return InspectionResult("undone")
+    def inspect(self, event: Any) -> InspectionResult:
+        self.calls.append(event.post_id)
+        return InspectionResult("scheduled")
 
 
-def _run(inspector: FakeInspector, queue: FakeQueue, receives: int) -> Attempt:
-    queued = QueuedInspection(inspector, queue, max_receive_count=8, retry_base_seconds=5)  # type: ignore[arg-type]
-    return queued.run(CANDIDATE.model_dump_json(), receives, "receipt-1")
-
-
-def test_an_inspected_candidate_is_not_postponed() -> None:
-    queue = FakeQueue()
-    attempt = _run(FakeInspector(), queue, receives=1)
-    assert (attempt.account_id, attempt.post_id) == (CANDIDATE.account_id, CANDIDATE.post_id)
-    assert attempt.result == InspectionResult("undone") and queue.postponed == []
-
-
-def test_a_rate_limit_postpones_until_its_reset() -> None:
-    queue = FakeQueue()
-    attempt = _run(FakeInspector(RetryLaterError("rate limited by X", 42)), queue, receives=3)
-    assert attempt.result == Postponed("rate limited by X", 42)
-    assert queue.postponed == [("receipt-1", 42)]
-
-
-def test_an_outage_backs_off_exponentially_with_the_receive_count() -> None:
-    delays = []
-    for receives in (1, 2, 3, 4):
-        queue = FakeQueue()
-        _run(FakeInspector(RetryLaterError("X unavailable", 0)), queue, receives)
-        delays.append(queue.postponed[0][1])
-    assert delays == [5, 10, 20, 40]
-
-
-def test_only_the_last_allowed_receive_is_the_final_attempt() -> None:
+def test_a_candidate_is_inspected_and_says_whose_post_it_was() -> None:
     inspector = FakeInspector()
-    for receives in (7, 8, 9):
-        _run(inspector, FakeQueue(), receives)
-    assert [final for _, final in inspector.calls] == [False, True, True]
+    attempt = QueuedInspection(inspector).run(CANDIDATE.model_dump_json())  # type: ignore[arg-type]
+    assert (attempt.account_id, attempt.post_id, attempt.result.outcome) == (
+        CANDIDATE.account_id, CANDIDATE.post_id, "scheduled",
+    )  # fmt: skip
+    assert inspector.calls == [CANDIDATE.post_id]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("", "not a candidate post"),
+        ("{", "not a candidate post"),
+        ("[]", "not a candidate post"),
+        (json.dumps({**CANDIDATE.model_dump(mode="json"), "account_id": None}), "account_id"),
+    ],
+)
+def test_a_poison_message_fails_with_its_reason_and_reaches_no_inspector(body: str, reason: str) -> None:
+    inspector = FakeInspector()
+    with pytest.raises(PoisonMessageError, match=reason):
+        QueuedInspection(inspector).run(body)  # type: ignore[arg-type]
+    assert inspector.calls == []

@@ -12,10 +12,16 @@ import pytest
 
 from takedown.incidents.model import NotificationStatus
 from takedown.notification import REPORTABLE
-from takedown.settings import ConfigurationError, InspectSettings
+from takedown.settings import ConfigurationError, UndoSettings
 from takedown.webhook import WEBHOOK_PATH
 from takedown_local.sample_events import build_events
-from takedown_local.template import inspect_max_receive_count, notify_event_source, queue_attributes, template_resources
+from takedown_local.template import (
+    max_receive_count,
+    notify_event_source,
+    parameter_default,
+    queue_attributes,
+    template_resources,
+)
 from tests.conftest import EVENTS, FIXTURES, ROOT
 
 OUTSIDE = ("/".join(("..", "sha" + "red")), '"sha' + 'red"')  # spelled apart so that this file does not match itself
@@ -65,14 +71,29 @@ def test_the_api_route_is_the_library_webhook_path() -> None:
 
 def test_max_receive_count_is_one_parameter_for_the_queue_and_the_function() -> None:
     resources = template_resources(ROOT / "template.yaml")
-    redrive = resources["InspectQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
-    environment = resources["InspectFunction"]["Properties"]["Environment"]["Variables"]
-    assert redrive == environment["INSPECT_MAX_RECEIVE_COUNT"] == {"Ref": "InspectMaxReceiveCount"}
-    assert inspect_max_receive_count(ROOT / "template.yaml") == 8
-    environment = {name: "x" for name in ("INCIDENTS_TABLE", "ACCOUNTS_TABLE", "INSPECT_QUEUE_URL")}
-    environment |= {"X_CONSUMER_SECRET_ID": "x", "X_ACCOUNT_SECRET_PREFIX": "x/"}
-    with pytest.raises(ConfigurationError, match="INSPECT_MAX_RECEIVE_COUNT"):
-        InspectSettings.from_env(environment)  # no second default to drift from the template's
+    redrive = resources["UndoQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+    environment = resources["UndoFunction"]["Properties"]["Environment"]["Variables"]
+    assert redrive == environment["UNDO_MAX_RECEIVE_COUNT"] == {"Ref": "UndoMaxReceiveCount"}
+    assert max_receive_count(ROOT / "template.yaml", "UndoQueue") == 5
+    assert max_receive_count(ROOT / "template.yaml", "InspectQueue") == 8
+    environment = {name: "x" for name in ("INCIDENTS_TABLE", "ACCOUNTS_TABLE", "CONTROL_TABLE", "UNDO_QUEUE_URL")}
+    environment |= {"X_CONSUMER_SECRET_ID": "x", "X_ACCOUNT_SECRET_PREFIX": "x/", "TEAMS_WEBHOOK_SECRET_ID": "t"}
+    environment |= {"BREAKER_MAX_UNDOS": "20", "BREAKER_WINDOW_MINUTES": "10"}
+    with pytest.raises(ConfigurationError, match="UNDO_MAX_RECEIVE_COUNT"):
+        UndoSettings.from_env(environment)  # no second default to drift from the template's
+
+
+def test_the_breaker_settings_are_template_parameters() -> None:
+    resources = template_resources(ROOT / "template.yaml")
+    environment = resources["UndoFunction"]["Properties"]["Environment"]["Variables"]
+    assert environment["BREAKER_MAX_UNDOS"] == {"Ref": "BreakerMaxUndos"}
+    assert environment["BREAKER_WINDOW_MINUTES"] == {"Ref": "BreakerWindowMinutes"}
+    assert parameter_default(ROOT / "template.yaml", {"Ref": "BreakerMaxUndos"}) == 20
+
+
+def test_the_undo_queue_is_not_fifo_so_no_account_waits_behind_another() -> None:
+    properties = template_resources(ROOT / "template.yaml")["UndoQueue"]["Properties"]
+    assert not properties.get("FifoQueue", False)
 
 
 def test_local_queues_take_the_template_settings() -> None:

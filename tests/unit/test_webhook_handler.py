@@ -109,7 +109,7 @@ def test_signed_candidates_are_enqueued(
     (message,) = _drain(aws)
     body = json.loads(message["Body"])
     assert (body["post_id"], body["kind"], body["account_id"]) == (post_id, kind, "1000000000000000001")
-    assert message["Attributes"]["MessageGroupId"] == "1000000000000000001"
+    assert message["Attributes"]["MessageGroupId"] == f"1000000000000000001-{post_id}"
     assert message["Attributes"]["MessageDeduplicationId"] == f"1000000000000000001-{post_id}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 from takedown.settings import ConfigurationError
 from takedown.x_api import (
     DEFAULT_RATE_LIMIT_WAIT,
+    RateLimit,
     UndoOutcome,
     XAuthError,
     XClient,
@@ -310,7 +312,8 @@ def test_client_errors_never_show_secrets(x: XStandIn, http: httpx.Client) -> No
 def test_signed_unretweet_undoes_the_retweet_of_the_original_post(x: XStandIn, client: XClient) -> None:
     x.seed_retweet(ACCOUNT_ID, ORIGINAL_ID)
     outcome = client.unretweet(ACCOUNT_ID, ORIGINAL_ID)
-    assert outcome == UndoOutcome(action="unretweet", post_id=ORIGINAL_ID)
+    assert replace(outcome, rate_limit=None) == UndoOutcome(action="unretweet", post_id=ORIGINAL_ID)
+    assert outcome.rate_limit is not None and (outcome.rate_limit.limit, outcome.rate_limit.remaining) == (50, 49)
     assert x.retweeted_by(ACCOUNT_ID) == frozenset()
     assert [(c["method"], c["path"], c["status"]) for c in x.calls] == [
         ("DELETE", f"/2/users/{ACCOUNT_ID}/retweets/{ORIGINAL_ID}", 200)
@@ -322,7 +325,8 @@ def test_unretweet_is_idempotent_like_x(x: XStandIn, client: XClient) -> None:
     x.seed_retweet(ACCOUNT_ID, ORIGINAL_ID)
     first = client.unretweet(ACCOUNT_ID, ORIGINAL_ID)
     second = client.unretweet(ACCOUNT_ID, ORIGINAL_ID)
-    assert first == second == UndoOutcome(action="unretweet", post_id=ORIGINAL_ID)
+    assert replace(first, rate_limit=None) == replace(second, rate_limit=None)
+    assert replace(first, rate_limit=None) == UndoOutcome(action="unretweet", post_id=ORIGINAL_ID)
     assert [c["status"] for c in x.calls] == [200, 200]
 
 
@@ -343,7 +347,8 @@ def test_quote_post_is_deleted_once_then_reported_gone(x: XStandIn, client: XCli
 def test_restore_retweets_the_original_again(x: XStandIn, client: XClient) -> None:
     x.seed_retweet(ACCOUNT_ID, ORIGINAL_ID)
     client.unretweet(ACCOUNT_ID, ORIGINAL_ID)
-    assert client.retweet(ACCOUNT_ID, ORIGINAL_ID) == UndoOutcome(action="retweet", post_id=ORIGINAL_ID)
+    restored = client.retweet(ACCOUNT_ID, ORIGINAL_ID)
+    assert replace(restored, rate_limit=None) == UndoOutcome(action="retweet", post_id=ORIGINAL_ID)
     assert x.retweeted_by(ACCOUNT_ID) == {ORIGINAL_ID}
 
 
@@ -467,3 +472,17 @@ def test_calls_are_served_as_json_without_recording_themselves(
     assert served == x.calls
     assert len(http.get(f"{x.url}/_standin/calls").json()) == 1
     assert set(served[0]) == {"method", "path", "status", "at"}
+
+
+def test_every_answer_carries_the_rate_limit_headers_x_sent() -> None:
+    headers = {"x-rate-limit-limit": "50", "x-rate-limit-remaining": "0", "x-rate-limit-reset": "1795000000"}
+    ok = httpx.Response(200, json={"data": {"retweeted": False}}, headers=headers)
+    outcome = outcome_from_response(ok, action="unretweet", post_id="1", now=NOW)
+    assert outcome.rate_limit == RateLimit(50, 0, datetime.fromtimestamp(1795000000, UTC))
+    with pytest.raises(XUnavailableError) as raised:
+        outcome_from_response(httpx.Response(503, headers=headers), action="unretweet", post_id="1", now=NOW)
+    assert raised.value.rate_limit == outcome.rate_limit
+    bare = outcome_from_response(
+        httpx.Response(200, json={"data": {"retweeted": False}}), action="unretweet", post_id="1", now=NOW
+    )
+    assert bare.rate_limit is None

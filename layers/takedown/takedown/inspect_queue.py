@@ -1,5 +1,8 @@
-"""The SQS inspect queue: one message per candidate, deduplicated by the business key on a FIFO queue,
-and postponed (visibility timeout) when inspection must wait."""
+"""The SQS inspect queue: one message per candidate, deduplicated by the business key on a FIFO queue.
+
+Each candidate is its own message group: FIFO ordering per account would make every post of an
+account wait behind one that failed (head-of-line blocking); inspection is idempotent, so order
+does not matter, and deduplication by the business key is what the FIFO queue is for."""
 
 from __future__ import annotations
 
@@ -35,16 +38,10 @@ class SqsInspectQueue:
                 codes = ",".join(sorted({str(f.get("Code")) for f in failed}))
                 raise EnqueueError(f"{len(failed)} of {len(batch)} messages not enqueued ({codes})")
 
-    def postpone(self, receipt_handle: str, delay_seconds: int) -> None:
-        """Make a received message visible again after `delay_seconds` (it counts as one more receive)."""
-        self._sqs.change_message_visibility(
-            QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay_seconds
-        )
-
     def _entry(self, index: int, candidate: PostEvent) -> dict[str, Any]:
         entry: dict[str, Any] = {"Id": str(index), "MessageBody": candidate.model_dump_json()}
         if self._fifo:
-            entry["MessageGroupId"] = candidate.account_id
+            entry["MessageGroupId"] = candidate.business_key
             entry["MessageDeduplicationId"] = candidate.business_key
         return entry
 

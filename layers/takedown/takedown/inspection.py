@@ -1,18 +1,20 @@
-"""Inspect one candidate repost: classify, write the incident FIRST, decide, act on X, record.
+"""Inspect one candidate repost: classify, write the incident, decide, and hand any undo on.
 
-Idempotent on the business key (account id + post id): the incident id is derived from it and
-created with a conditional put, so a webhook delivered twice or an SQS message redelivered finds
-the existing record and never undoes twice what is already undone. `decide` (takedown.decision)
-says what to do; this module only carries it out. `QueuedInspection` runs one queue message:
-the attempt count, the final attempt and the backoff before the next one.
+Detection is recorded the moment it is made, whatever X is doing: inspection never calls X. A bad
+post's incident is written first (idempotent on the business key, account id + post id, with a
+conditional put), `decide` (takedown.decision) names the action, and an undo goes to the undo
+queue as an `UndoRequest` for the undo step (takedown.undo), which paces each account around X's
+rate limits. A redelivered event, or the same post found by the sweep, finds the existing incident
+and its scheduled undo and does nothing twice. `QueuedInspection` runs one inspect-queue message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Literal, Protocol
+
+from pydantic import ValidationError
 
 from takedown.clock import Clock, utc_now
 from takedown.decision import decide
@@ -20,23 +22,16 @@ from takedown.incidents.model import Incident
 from takedown.incidents.store import IncidentStore
 from takedown.judgement.verdict import Verdict
 from takedown.links import LandingPage, LinkResolver
-from takedown.policy import AccountPolicy, PolicyStore
+from takedown.policy import PolicyStore
 from takedown.repost import Repost
 from takedown.signatures import TrustList
+from takedown.undo.request import UndoRequest
+from takedown.undo.step import UndoScheduler
 from takedown.webhook.envelopes import PostEvent
-from takedown.x_api import XApiError, XRateLimitedError, XUnavailableError
 
 EXCERPT_CHARS = 280
 
-Outcome = Literal["ignored", "clean", "duplicate", "monitored", "undone", "undo_failed"]
-
-
-class RetryLaterError(Exception):
-    """The candidate must be inspected again after `delay_seconds` (rate limit, X unavailable)."""
-
-    def __init__(self, reason: str, delay_seconds: int) -> None:
-        super().__init__(reason)
-        self.delay_seconds = delay_seconds
+Outcome = Literal["ignored", "clean", "duplicate", "monitored", "scheduled"]
 
 
 @dataclass(frozen=True)
@@ -52,25 +47,8 @@ class Classifier(Protocol):
     def classify(self, post: Repost, trust: TrustList, pages: Sequence[LandingPage] = ()) -> Verdict: ...
 
 
-class Undoer(Protocol):
-    """What the inspector needs from X for one account."""
-
-    def unretweet(self, account_id: str, source_post_id: str) -> object: ...
-
-    def delete_post(self, post_id: str) -> object: ...
-
-
 class InspectionMetrics(Protocol):
     def incident_detected(self, category: str) -> None: ...
-
-    def undone(self, time_to_takedown_ms: int) -> None: ...
-
-    def undo_failed(self) -> None: ...
-
-
-def retry_delay_seconds(receives: int, base_seconds: int = 5) -> int:
-    """Exponential backoff for a transient X failure: base, 2×base, 4×base... capped at 15 minutes."""
-    return min(base_seconds << max(0, receives - 1), 900)
 
 
 class Inspector:
@@ -81,7 +59,7 @@ class Inspector:
         classifier: Classifier,
         policies: PolicyStore,
         incidents: IncidentStore,
-        undoer_for: Callable[[AccountPolicy], Undoer],
+        undo_queue: UndoScheduler,
         metrics: InspectionMetrics,
         clock: Clock = utc_now,
         links: LinkResolver | None = None,  # follows the post's links when set (LINKS_FOLLOW)
@@ -90,11 +68,11 @@ class Inspector:
         self._links = links
         self._policies = policies
         self._incidents = incidents
-        self._undoer_for = undoer_for
+        self._undo_queue = undo_queue
         self._metrics = metrics
         self._clock = clock
 
-    def inspect(self, event: PostEvent, final_attempt: bool = False) -> InspectionResult:
+    def inspect(self, event: PostEvent) -> InspectionResult:
         repost = Repost.from_event(event)
         if not repost.is_candidate:
             return InspectionResult("ignored")
@@ -123,40 +101,14 @@ class Inspector:
         if action.kind == "monitor":
             incident = self._incidents.record_monitored(incident.incident_id, self._clock(), action.reason)
             return InspectionResult("monitored", verdict, incident)
-        return self._undo(repost, verdict, incident, policy, final_attempt)
-
-    def _undo(
-        self, repost: Repost, verdict: Verdict, incident: Incident, policy: AccountPolicy, final_attempt: bool
-    ) -> InspectionResult:
-        undoer = self._undoer_for(policy)
-        self._incidents.record_undo_attempt(incident.incident_id)
-        try:
-            if repost.kind == "retweet":
-                undoer.unretweet(repost.account_id, repost.source_post_id)
-            else:
-                undoer.delete_post(repost.post_id)
-        except XRateLimitedError as error:
-            delay = max(1, int((error.reset_at - self._clock()).total_seconds()) + 1)
-            raise RetryLaterError("rate limited by X", delay) from error
-        except XUnavailableError as error:
-            if final_attempt:
-                self._metrics.undo_failed()
-                self._incidents.record_undo_failed(
-                    incident.incident_id, self._clock(), f"X unavailable: {error}", permanent=False
-                )
-            raise RetryLaterError("X unavailable", 0) from error
-        except XApiError as error:  # 401/403 and other refusals: retrying cannot help
-            self._metrics.undo_failed()
-            incident = self._incidents.record_undo_failed(
-                incident.incident_id, self._clock(), f"X refused: {error}", permanent=True
-            )
-            return InspectionResult("undo_failed", verdict, incident)
-        undone_at = self._clock()
-        started = min(filter(None, (repost.posted_at, incident.received_at)))
-        time_to_takedown_ms = int((undone_at - started) / timedelta(milliseconds=1))
-        incident = self._incidents.record_undone(incident.incident_id, undone_at, time_to_takedown_ms)
-        self._metrics.undone(time_to_takedown_ms)
-        return InspectionResult("undone", verdict, incident)
+        # Sent before it is recorded: if recording fails, the redelivered message sends it again and
+        # the undo step drops the duplicate; the other order could leave an undo nobody sends.
+        now = self._clock()
+        self._undo_queue.schedule(
+            UndoRequest(incident_id=incident.incident_id, account_id=incident.account_id, requested_at=now)
+        )
+        incident = self._incidents.record_undo_scheduled(incident.incident_id, now, now, "undo queued")
+        return InspectionResult("scheduled", verdict, incident)
 
     def _new_incident(
         self, event: PostEvent, repost: Repost, verdict: Verdict, handle: str | None, pages: Sequence[LandingPage]
@@ -187,16 +139,9 @@ class Inspector:
         )
 
 
-class VisibilityDelay(Protocol):
-    """Where a postponed message waits: the inspect queue (SQS ChangeMessageVisibility)."""
-
-    def postpone(self, receipt_handle: str, delay_seconds: int) -> None: ...
-
-
-@dataclass(frozen=True)
-class Postponed:
-    reason: str
-    delay_seconds: int
+class PoisonMessageError(Exception):
+    """An inspect-queue message that is not a candidate: it fails alone (its own message group),
+    with this reason, and reaches the dead-letter queue after the queue's receives."""
 
 
 @dataclass(frozen=True)
@@ -205,29 +150,20 @@ class Attempt:
 
     account_id: str
     post_id: str
-    result: InspectionResult | Postponed
+    result: InspectionResult
 
 
 class QueuedInspection:
-    """One inspect-queue message, attempt by attempt: the last allowed attempt records undo_failed
-    before the queue dead-letters the message; a postponed one waits out its delay in the queue."""
+    """One inspect-queue message: read the candidate, inspect it."""
 
-    def __init__(
-        self, inspector: Inspector, queue: VisibilityDelay, max_receive_count: int, retry_base_seconds: int
-    ) -> None:
+    def __init__(self, inspector: Inspector) -> None:
         self._inspector = inspector
-        self._queue = queue
-        self._max_receive_count = max_receive_count
-        self._retry_base_seconds = retry_base_seconds
 
-    def run(self, body: str, receives: int, receipt_handle: str) -> Attempt:
-        """Inspect the candidate in `body`; on RetryLaterError postpone the message and say so."""
-        candidate = PostEvent.model_validate_json(body)
-        result: InspectionResult | Postponed
+    def run(self, body: str) -> Attempt:
         try:
-            result = self._inspector.inspect(candidate, final_attempt=receives >= self._max_receive_count)
-        except RetryLaterError as retry:
-            delay = retry.delay_seconds or retry_delay_seconds(receives, self._retry_base_seconds)
-            self._queue.postpone(receipt_handle, delay)
-            result = Postponed(str(retry), delay)
-        return Attempt(candidate.account_id, candidate.post_id, result)
+            candidate = PostEvent.model_validate_json(body)
+        except ValidationError as error:
+            first = error.errors(include_input=False, include_url=False)[0]
+            where = ".".join(map(str, first["loc"])) or "body"
+            raise PoisonMessageError(f"not a candidate post: {where}: {first['msg']}") from None
+        return Attempt(candidate.account_id, candidate.post_id, self._inspector.inspect(candidate))

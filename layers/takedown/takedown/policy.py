@@ -40,7 +40,11 @@ class GlobalSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     kill_switch: bool = False  # on: nothing is undone anywhere; incidents are recorded and reported
+    kill_switch_reason: str | None = None  # who or what switched it on (an operator, the circuit breaker)
     trusted_domains: frozenset[str] = Field(default_factory=frozenset)
+    # Rules (and model parts) the circuit breaker switched to monitor: their detections are only
+    # recorded and reported until a person switches them back (`takedown breaker reset`).
+    monitored_rules: frozenset[str] = Field(default_factory=frozenset)
 
 
 @dataclass
@@ -70,8 +74,22 @@ class PolicyStore:
     def put_policy(self, policy: AccountPolicy) -> None:
         self._write(policy.account_id, policy.model_dump(mode="json"))
 
-    def set_kill_switch(self, on: bool) -> None:
-        self._write(GLOBAL_SETTINGS_ID, self.settings().model_copy(update={"kill_switch": on}).model_dump(mode="json"))
+    def set_kill_switch(self, on: bool, reason: str | None = None) -> None:
+        self._update_settings(kill_switch=on, kill_switch_reason=reason if on else None)
+
+    def set_rule_monitored(self, rule: str, monitored: bool) -> None:
+        """Switch one rule (or model part) to monitor, or back to enforce."""
+        rules = set(self._fresh_settings().monitored_rules)
+        (rules.add if monitored else rules.discard)(rule)
+        self._update_settings(monitored_rules=frozenset(rules))
+
+    def _fresh_settings(self) -> GlobalSettings:
+        self._cache.pop(GLOBAL_SETTINGS_ID, None)
+        return self.settings()
+
+    def _update_settings(self, **changes: Any) -> None:
+        updated = self._fresh_settings().model_copy(update=changes)
+        self._write(GLOBAL_SETTINGS_ID, updated.model_dump(mode="json"))
 
     def _read(self, account_id: str) -> dict[str, Any] | None:
         cached = self._cache.get(account_id)

@@ -100,13 +100,8 @@ class LinkSettings:
 class InspectSettings:
     incidents_table: str
     accounts_table: str
-    inspect_queue_url: str
-    x_api_base_url: str
-    x_consumer_secret_id: str
-    x_account_secret_prefix: str  # + account id: that account's X user credentials
+    undo_queue_url: str  # where a decided undo goes: inspection itself never calls X
     incident_retention_days: int
-    max_receive_count: int  # the inspect queue's redrive maxReceiveCount: the last try records undo_failed
-    retry_base_seconds: int  # backoff after a transient X failure: base, 2×base, 4×base...
     links: LinkSettings = LinkSettings()  # following links: off unless LINKS_FOLLOW is set
 
     @classmethod
@@ -114,19 +109,41 @@ class InspectSettings:
         return cls(
             incidents_table=_required(env, "INCIDENTS_TABLE"),
             accounts_table=_required(env, "ACCOUNTS_TABLE"),
-            inspect_queue_url=_required(env, "INSPECT_QUEUE_URL"),
-            x_api_base_url=env.get("X_API_BASE_URL") or X_API_BASE_URL,
-            x_consumer_secret_id=_required(env, "X_CONSUMER_SECRET_ID"),
-            x_account_secret_prefix=_required(env, "X_ACCOUNT_SECRET_PREFIX"),
+            undo_queue_url=_required(env, "UNDO_QUEUE_URL"),
             incident_retention_days=int(env.get("INCIDENT_RETENTION_DAYS", "400")),
-            max_receive_count=int(_required(env, "INSPECT_MAX_RECEIVE_COUNT")),
-            retry_base_seconds=int(env.get("INSPECT_RETRY_BASE_SECONDS", "5")),
             links=LinkSettings.from_env(env),
         )
 
-    @property
-    def x(self) -> XSettings:
-        return XSettings(self.x_consumer_secret_id, self.x_account_secret_prefix, self.x_api_base_url)
+
+@dataclass(frozen=True)
+class UndoSettings:
+    incidents_table: str
+    accounts_table: str
+    control_table: str  # X rate budgets and circuit-breaker counts
+    undo_queue_url: str  # a postponed undo is sent here again, delayed
+    x: XSettings
+    teams_webhook_secret_id: str  # the circuit breaker says so in Teams
+    max_receive_count: int  # the undo queue's redrive maxReceiveCount: the last receive records undo_failed
+    max_failures: int  # tries of one undo that X fails (429, 5xx, timeouts) before undo_failed
+    retry_base_seconds: int  # backoff after a transient X failure: base, 2×base, 4×base...
+    breaker_max_undos: int  # more undos than this within the window trips the circuit breaker
+    breaker_window_minutes: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        return cls(
+            incidents_table=_required(env, "INCIDENTS_TABLE"),
+            accounts_table=_required(env, "ACCOUNTS_TABLE"),
+            control_table=_required(env, "CONTROL_TABLE"),
+            undo_queue_url=_required(env, "UNDO_QUEUE_URL"),
+            x=XSettings.from_env(env),
+            teams_webhook_secret_id=_required(env, "TEAMS_WEBHOOK_SECRET_ID"),
+            max_receive_count=int(_required(env, "UNDO_MAX_RECEIVE_COUNT")),
+            max_failures=int(env.get("UNDO_MAX_FAILURES", "8")),
+            retry_base_seconds=int(env.get("UNDO_RETRY_BASE_SECONDS", "5")),
+            breaker_max_undos=int(_required(env, "BREAKER_MAX_UNDOS")),
+            breaker_window_minutes=int(_required(env, "BREAKER_WINDOW_MINUTES")),
+        )
 
 
 @dataclass(frozen=True)
@@ -170,4 +187,23 @@ class FeedSettings:
             domains_table=_required(env, "DOMAINS_TABLE"),
             feeds_json=env.get("DOMAIN_FEEDS") or "[]",
             allow_loopback=_flag(env, "LINKS_ALLOW_LOOPBACK"),
+        )
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The review console (functions/console): incidents, accounts, and X to restore a retweet."""
+
+    incidents_table: str
+    accounts_table: str
+    x: XSettings
+    time_zone: str = "Europe/London"  # times are shown in the operator's zone (IANA name)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        return cls(
+            incidents_table=_required(env, "INCIDENTS_TABLE"),
+            accounts_table=_required(env, "ACCOUNTS_TABLE"),
+            x=XSettings.from_env(env),
+            time_zone=env.get("TIME_ZONE") or "Europe/London",
         )

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import boto3
 import httpx
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+from botocore.exceptions import ClientError
 
+from takedown.console import AccountAdmin, ReviewDesk, build_console_app
 from takedown.feeds import DynamoDbDomainStore, FeedMetrics, FeedRefresher
 from takedown.incidents.store import IncidentStore
 from takedown.inspect_queue import SqsInspectQueue
@@ -23,20 +28,26 @@ from takedown.judgement.judge import Judge
 from takedown.links import DynamoDbLinkCache, HopFetcher, LinkCache, LinkResolver, MemoryLinkCache, SystemResolver
 from takedown.notification import IncidentNotifier, NotificationMetrics
 from takedown.policy import AccountPolicy, PolicyStore
+from takedown.readable import time_zone
 from takedown.settings import (
     SECRET_MAX_AGE_SECONDS,
+    ConsoleSettings,
     FeedSettings,
     InspectSettings,
     LinkSettings,
     NotifySettings,
     RestoreSettings,
+    UndoSettings,
     WebhookSettings,
     XSettings,
 )
 from takedown.signatures import SignatureEngine
 from takedown.teams import TeamsNotifier
+from takedown.undo import BreakerLimits, CircuitBreaker, QueuedUndo, SqsUndoQueue, UndoStep, XRateBudget
+from takedown.undo.alerts import TeamsBreakerAlert
+from takedown.undo.step import UndoMetrics
 from takedown.webhook import WebhookIntake
-from takedown.x_api import XClient, XCredentials
+from takedown.x_api import XClient, XCredentials, XCredentialsError
 
 
 def aws_client(service: str) -> Any:
@@ -62,11 +73,31 @@ def x_client_factory(settings: XSettings, secrets: SecretsProvider | None = None
     http = httpx.Client()
 
     def client_for(policy: AccountPolicy) -> XClient:
-        app = json_secret(secrets, settings.consumer_secret_id)
-        user = json_secret(secrets, policy.credentials_secret or f"{settings.account_secret_prefix}{policy.account_id}")
+        app = _credentials_secret(secrets, settings.consumer_secret_id)
+        user = _credentials_secret(
+            secrets, policy.credentials_secret or f"{settings.account_secret_prefix}{policy.account_id}"
+        )
         return XClient(http, XCredentials.from_secret_string(json.dumps({**app, **user})), base_url=settings.base_url)
 
     return client_for
+
+
+# Secrets Manager answers that mean "no usable credentials": a person must set them. Throttling and
+# outages are not among them; they propagate, and the queue tries again.
+_MISSING_SECRET_CODES = frozenset({"ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure"})
+
+
+def _credentials_secret(secrets: SecretsProvider, secret_id: str) -> dict[str, Any]:
+    try:
+        return json_secret(secrets, secret_id)
+    except (TransformParameterError, TypeError):
+        raise XCredentialsError(f"secret {secret_id} is not a JSON object") from None
+    except GetParameterError as error:
+        cause = error.__cause__ or error.__context__
+        code = cause.response.get("Error", {}).get("Code", "") if isinstance(cause, ClientError) else ""
+        if code in _MISSING_SECRET_CODES:
+            raise XCredentialsError(f"secret {secret_id}: {code}") from None
+        raise
 
 
 def build_webhook_intake(settings: WebhookSettings) -> WebhookIntake:
@@ -84,7 +115,7 @@ def build_inspector(settings: InspectSettings, metrics: InspectionMetrics) -> In
         classifier=Judge.load_default(),
         policies=PolicyStore(dynamodb, settings.accounts_table),
         incidents=IncidentStore(dynamodb, settings.incidents_table, retention_days=settings.incident_retention_days),
-        undoer_for=x_client_factory(settings.x),
+        undo_queue=SqsUndoQueue(aws_client("sqs"), settings.undo_queue_url),
         metrics=metrics,
         links=build_link_resolver(settings.links, dynamodb) if settings.links.follow else None,
     )
@@ -125,12 +156,35 @@ def build_feed_refresher(settings: FeedSettings, metrics: FeedMetrics) -> FeedRe
 
 
 def build_queued_inspection(settings: InspectSettings, metrics: InspectionMetrics) -> QueuedInspection:
-    return QueuedInspection(
-        build_inspector(settings, metrics),
-        SqsInspectQueue(aws_client("sqs"), settings.inspect_queue_url),
-        max_receive_count=settings.max_receive_count,
+    return QueuedInspection(build_inspector(settings, metrics))
+
+
+def build_queued_undo(settings: UndoSettings, metrics: UndoMetrics) -> QueuedUndo:
+    dynamodb = aws_client("dynamodb")
+    secrets = secrets_provider()
+    http = httpx.Client()
+    incidents = IncidentStore(dynamodb, settings.incidents_table)
+
+    def teams() -> TeamsNotifier:
+        return TeamsNotifier(http, str(json_secret(secrets, settings.teams_webhook_secret_id)["url"]))
+
+    step = UndoStep(
+        incidents=incidents,
+        policies=PolicyStore(dynamodb, settings.accounts_table),
+        undoer_for=x_client_factory(settings.x, secrets),
+        scheduler=SqsUndoQueue(aws_client("sqs"), settings.undo_queue_url),
+        budget=XRateBudget(dynamodb, settings.control_table),
+        breaker=CircuitBreaker(
+            dynamodb,
+            settings.control_table,
+            BreakerLimits(settings.breaker_max_undos, timedelta(minutes=settings.breaker_window_minutes)),
+        ),
+        alert=TeamsBreakerAlert(teams),
+        metrics=metrics,
+        max_failures=settings.max_failures,
         retry_base_seconds=settings.retry_base_seconds,
     )
+    return QueuedUndo(step, incidents, settings.max_receive_count)
 
 
 def build_notifier(settings: NotifySettings, metrics: NotificationMetrics) -> IncidentNotifier:
@@ -154,3 +208,17 @@ def build_restorer(settings: RestoreSettings) -> Callable[[str], XClient]:
     policies = PolicyStore(aws_client("dynamodb"), settings.accounts_table)
     client_for = x_client_factory(settings.x)
     return lambda account_id: client_for(policies.policy_for(account_id))
+
+
+def build_console(settings: ConsoleSettings) -> APIGatewayHttpResolver:
+    """The review console's routes over the incidents and accounts tables; X only to restore."""
+    dynamodb = aws_client("dynamodb")
+    accounts = AccountAdmin(dynamodb, settings.accounts_table)
+    policies = PolicyStore(dynamodb, settings.accounts_table)
+    client_for = x_client_factory(settings.x)
+    desk = ReviewDesk(
+        IncidentStore(dynamodb, settings.incidents_table),
+        accounts,
+        lambda account_id: client_for(policies.policy_for(account_id)),
+    )
+    return build_console_app(desk, accounts, time_zone(settings.time_zone))

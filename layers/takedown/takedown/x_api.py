@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Self
 
@@ -53,12 +53,34 @@ _POST_ID = re.compile(r"^[0-9]{1,19}$")
 _MAX_NOTE_CHARS = 200
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """X's x-rate-limit-* headers on one answer: the account's budget on that endpoint until `reset_at`."""
+
+    limit: int
+    remaining: int
+    reset_at: datetime
+
+    @classmethod
+    def from_headers(cls, headers: httpx.Headers) -> RateLimit | None:
+        try:
+            return cls(
+                limit=int(headers["x-rate-limit-limit"]),
+                remaining=int(headers["x-rate-limit-remaining"]),
+                reset_at=datetime.fromtimestamp(int(headers["x-rate-limit-reset"]), UTC),
+            )
+        except (KeyError, ValueError, OverflowError, OSError):
+            return None
+
+
 class XApiError(Exception):
-    """An X call that did not succeed; its class says whether trying again later can help."""
+    """An X call that did not succeed; its class says whether trying again later can help;
+    `rate_limit` is what X's headers said about the account's budget, when it sent them."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.rate_limit: RateLimit | None = None
 
 
 class XAuthError(XApiError):
@@ -189,10 +211,25 @@ class UndoOutcome:
     action: XAction
     post_id: str
     already_gone: bool = False
+    rate_limit: RateLimit | None = None  # the account's budget on this endpoint after this call
 
 
 def outcome_from_response(response: httpx.Response, *, action: XAction, post_id: str, now: datetime) -> UndoOutcome:
-    """Map one X answer to an outcome, or raise the matching XApiError. Pure: no I/O, no clock."""
+    """Map one X answer to an outcome, or raise the matching XApiError. Pure: no I/O, no clock.
+
+    Either way the answer's rate-limit headers travel with it (`rate_limit`), so the caller can
+    pace the account's next calls on what X said rather than on a guess.
+    """
+    rate_limit = RateLimit.from_headers(response.headers)
+    try:
+        outcome = _outcome(response, action=action, post_id=post_id, now=now)
+    except XApiError as error:
+        error.rate_limit = rate_limit
+        raise
+    return replace(outcome, rate_limit=rate_limit)
+
+
+def _outcome(response: httpx.Response, *, action: XAction, post_id: str, now: datetime) -> UndoOutcome:
     status = response.status_code
     body = _json_object(response)
     problems = _problems(body)

@@ -9,7 +9,7 @@
   deleted. Unretweet is idempotent like X's (`{"data": {"retweeted": false}}`); deleting an unknown
   or deleted post is 404 with X's "Not Found Error" problem.
 - x-rate-limit-limit/remaining/reset on every answer: 50 requests per 15 minutes per user and
-  endpoint, enforced with 429.
+  endpoint, enforced with 429 (`rate_window_seconds` shortens the window for tests).
 - Faults on demand: `fail_next(status=429, reset_in=2)`, `fail_next(status=503, times=3)`,
   `delay_next(seconds)` (for client timeouts; the request is still carried out afterwards, as on X).
 - Every request is recorded as {"method", "path", "status", "at"}: `calls`, and GET /_standin/calls.
@@ -133,6 +133,10 @@ class _OAuth1Validator(RequestValidator):
             self._seen_nonces.add(key)
             return True
 
+    def forget_token(self, token: str) -> None:
+        with self._lock:
+            self._tokens.pop(token, None)
+
     def forget_nonces(self) -> None:
         with self._lock:
             self._seen_nonces.clear()
@@ -155,9 +159,11 @@ class XStandIn(LoopbackServer):
         port: int = 0,
         clock: Callable[[], float] = time.time,
         rate_limit: int = RATE_LIMIT,
+        rate_window_seconds: float = RATE_WINDOW_SECONDS,
     ) -> None:
         super().__init__(port)
         self._rate_limit = rate_limit  # X's own by default; benchmarks raise it to measure the pipeline
+        self._rate_window = rate_window_seconds
         self._tokens = dict(tokens or {})
         for token in self._tokens:
             if not _NUMERIC_ID.fullmatch(token.split("-", 1)[0]):
@@ -185,6 +191,12 @@ class XStandIn(LoopbackServer):
         with self._lock:
             self._authors[post_id] = author_id
             self._deleted.discard(post_id)
+
+    def revoke(self, access_token: str) -> None:
+        """The user revoked the app: X answers 401 to that token from now on."""
+        with self._lock:
+            self._tokens.pop(access_token, None)
+            self._validator.forget_token(access_token)
 
     def retweeted_by(self, user_id: str) -> frozenset[str]:
         with self._lock:
@@ -274,7 +286,7 @@ class XStandIn(LoopbackServer):
             limits = self._count_request(user_id, endpoint)
             if limits is None:
                 headers = _rate_headers(
-                    self._rate_limit, 0, self._windows[(user_id, endpoint)].started + RATE_WINDOW_SECONDS
+                    self._rate_limit, 0, self._windows[(user_id, endpoint)].started + self._rate_window
                 )
                 return json_response(429, _problem(429), headers)
             if endpoint == "unretweet":
@@ -311,12 +323,12 @@ class XStandIn(LoopbackServer):
         """Count one request in the user's window: its rate headers, or None when over the limit."""
         now = self._clock()
         window = self._windows.get((user_id, endpoint))
-        if window is None or now >= window.started + RATE_WINDOW_SECONDS:
+        if window is None or now >= window.started + self._rate_window:
             window = self._windows[(user_id, endpoint)] = _RateWindow(started=now)
         if window.used >= self._rate_limit:
             return None
         window.used += 1
-        return _rate_headers(self._rate_limit, self._rate_limit - window.used, window.started + RATE_WINDOW_SECONDS)
+        return _rate_headers(self._rate_limit, self._rate_limit - window.used, window.started + self._rate_window)
 
     def _delete_post(self, user_id: str, post_id: str, limits: dict[str, str]) -> Response:
         author = self._authors.get(post_id)

@@ -92,6 +92,8 @@ class Incident(BaseModel):
     resolved_by: str | None = None
     history: list[StatusChange] = Field(default_factory=list)
     undo_attempts: int = 0
+    # While the undo step waits (X's rate limit, a retry after an outage): when it will try next.
+    undo_scheduled_for: datetime | None = None
     last_error: str | None = None
     last_error_permanent: bool = False  # X refused (401/403): retrying cannot help
     notification: NotificationStatus = NotificationStatus.PENDING

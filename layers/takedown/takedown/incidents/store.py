@@ -143,6 +143,21 @@ class IncidentStore:
     def record_undo_attempt(self, incident_id: str) -> Incident:
         return self._update(incident_id, adds={"undo_attempts": 1})
 
+    def record_undo_scheduled(self, incident_id: str, at: datetime, undo_at: datetime, note: str) -> Incident:
+        """Say when the undo step will try next, and why, without changing the status (`detected`:
+        undo pending); the history keeps every postponement."""
+        current = self.get(incident_id)
+        status = current.status if current else _S.DETECTED
+        change = StatusChange(status=status, at=at, note=note[:500]).model_dump(mode="json")
+        change["at"] = timestamp(at)
+        return self._update(
+            incident_id,
+            sets={"undo_scheduled_for": timestamp(undo_at)},
+            appends={"history": [change]},
+            condition=("#status IN (:due, :failed)", {":due": _S.DETECTED.value, ":failed": _S.UNDO_FAILED.value}),
+            refused="an undo can only be scheduled while one is still due",
+        )
+
     def record_undone(self, incident_id: str, at: datetime, time_to_takedown_ms: int) -> Incident:
         return self._transition(
             incident_id, _S.UNDONE, at,
@@ -175,9 +190,11 @@ class IncidentStore:
             condition=("notification = :pending", {":pending": NotificationStatus.PENDING.value}),
         )
 
-    def resolve(self, incident_id: str, resolution: Resolution, by: str, at: datetime) -> Incident:
+    def resolve(self, incident_id: str, resolution: Resolution, by: str, at: datetime, reason: str = "") -> Incident:
+        """Ops' review; the reason (required for a false positive by the console) goes in the history."""
+        note = f"{resolution.value} by {by}" + (f": {reason}" if reason else "")
         return self._transition(
-            incident_id, _S.RESOLVED, at, note=f"{resolution.value} by {by}",
+            incident_id, _S.RESOLVED, at, note=note,
             sets={"resolution": resolution.value, "resolved_by": by, "resolved_at": timestamp(at)},
         )  # fmt: skip
 
