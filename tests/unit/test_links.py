@@ -106,23 +106,23 @@ def test_a_gzip_bomb_inflates_no_further_than_the_cap(web: WebStandIn) -> None:
 
 
 def test_a_hanging_server_costs_the_budget_and_no_more_and_the_other_links_still_count(web: WebStandIn) -> None:
-    web.page("/hang", SAMPLE_PAGES["benign"], delay_seconds=5)
+    web.page("/hang", SAMPLE_PAGES["benign"], delay_seconds=30)
     web.page("/cams", SAMPLE_PAGES["rta_label"])
     resolver = loopback_resolver(NAMES, budget_seconds=0.5)
     started = time.monotonic()
     hanging, cams = resolver.resolve_all([at(web, "fight.example", "/hang"), at(web, "cams.example", "/cams")])
     elapsed = time.monotonic() - started
-    assert elapsed < 0.8
+    assert elapsed < 5  # the budget, with room for a loaded machine; the server would take 30 s
     assert hanging.outcome == "timeout"
     assert hanging.evidence == ()  # a timeout is evidence of nothing
     assert cams.outcome == "page" and cams.rta_label
 
 
 def test_a_server_trickling_its_body_is_cut_at_the_deadline(web: WebStandIn) -> None:
-    web.page("/slow", "<title>Slow</title>" + " " * 400, trickle_seconds=0.01)
+    web.page("/slow", "<title>Slow</title>" + " " * 3000, trickle_seconds=0.01)
     started = time.monotonic()
     [page] = loopback_resolver(NAMES, budget_seconds=0.4).resolve_all([at(web, "fight.example", "/slow")])
-    assert time.monotonic() - started < 0.7
+    assert time.monotonic() - started < 5  # the budget, with room; the whole body would take 30 s
     assert page.outcome in {"page", "timeout"}
     if page.outcome == "page":
         assert page.truncated
@@ -130,10 +130,11 @@ def test_a_server_trickling_its_body_is_cut_at_the_deadline(web: WebStandIn) -> 
 
 def test_links_are_resolved_in_parallel(web: WebStandIn) -> None:
     for index in range(6):
-        web.page(f"/p{index}", SAMPLE_PAGES["benign"], delay_seconds=0.2)
+        web.page(f"/p{index}", SAMPLE_PAGES["benign"], delay_seconds=1.0)
     started = time.monotonic()
-    pages = loopback_resolver(NAMES).resolve_all([at(web, "council.example", f"/p{i}") for i in range(6)])
-    assert time.monotonic() - started < 0.9  # six 0.2 s pages, not 1.2 s
+    resolver = loopback_resolver(NAMES, budget_seconds=4.0)
+    pages = resolver.resolve_all([at(web, "council.example", f"/p{i}") for i in range(6)])
+    assert time.monotonic() - started < 4.0  # six 1 s pages side by side, not 6 s one after another
     assert [page.outcome for page in pages] == ["page"] * 6
 
 
