@@ -23,7 +23,7 @@ from takedown.policy import AccountPolicy, PolicyStore
 from takedown.readable import time_zone
 from takedown.x_api import XAuthError
 from takedown_local.api_gateway import http_api_event
-from takedown_local.template import create_tables
+from takedown_local.template import create_tables, template_resources
 from tests.conftest import ROOT
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -320,3 +320,23 @@ def test_pages_are_sent_with_a_strict_content_security_policy(world: World) -> N
     css = world.call("GET", "/console/static/console.css")
     assert css["statusCode"] == 200 and "focus-visible" in css["body"]
     assert world.call("GET", "/console/incidents/nope")["statusCode"] == 404
+
+
+def test_the_cloud_refuses_unsigned_console_requests_before_the_function_runs() -> None:
+    resources = template_resources(ROOT / "template.yaml")
+    api = resources["WebhookApi"]["Properties"]
+    authorizer = api["Auth"]["Authorizers"]["EntraId"]
+    assert authorizer["IdentitySource"] == "$request.header.Authorization"
+    assert "${EntraTenantId}" in str(authorizer["JwtConfiguration"]["issuer"])
+    assert authorizer["JwtConfiguration"]["audience"] == [{"Ref": "EntraClientId"}]
+    console = resources["ConsoleFunction"]["Properties"]
+    routes = [event["Properties"] for event in console["Events"].values()]
+    assert {route["Path"] for route in routes} == {"/console", "/console/{proxy+}"}
+    assert all(route["Auth"] == {"Authorizer": "EntraId"} for route in routes)
+    statements = console["Policies"][0]["Statement"]
+    actions = {action for statement in statements for action in _listed(statement["Action"])}
+    assert "dynamodb:DeleteItem" not in actions and not any(action.endswith("*") for action in actions)
+
+
+def _listed(value: object) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else [str(value)]

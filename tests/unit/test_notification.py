@@ -13,7 +13,8 @@ import httpx
 import pytest
 from moto import mock_aws
 
-from takedown.incidents.model import Incident, NotificationStatus, Resolution
+from takedown.incidents.exceptions import IncidentTransitionError
+from takedown.incidents.model import Incident, IncidentStatus, NotificationStatus, Resolution
 from takedown.incidents.store import IncidentStore
 from takedown.judgement.verdict import Contribution
 from takedown.notification import IncidentNotifier, NotificationFailedError
@@ -130,9 +131,38 @@ def test_what_is_not_reportable_is_skipped_without_reading_the_webhook_secret(wo
     pending = detected(world, "1000000000000000001")
     resolved = undone(world)
     world.store.resolve(resolved.incident_id, Resolution.CONFIRMED, "ops@example.org", NOW)
+    assert world.notifier.notify(resolved.incident_id) == "sent"  # its follow-up, once
+    world.teams.bodies.clear()
+    world.teams.clients_built = 0
+    world.metrics.events.clear()
     for incident_id in (pending.incident_id, resolved.incident_id, "1-404"):
         assert world.notifier.notify(incident_id) == "skipped"
     assert (world.teams.bodies, world.teams.clients_built, world.metrics.events) == ([], 0, [])
+
+
+def test_resolving_and_restoring_each_send_one_follow_up(world: World) -> None:
+    incident = undone(world)
+    assert world.notifier.notify(incident.incident_id) == "sent"
+    world.store.resolve(incident.incident_id, Resolution.FALSE_POSITIVE, "ops@example.org", NOW, reason="a charity")
+    assert world.notifier.notify(incident.incident_id) == "sent"
+    assert world.notifier.notify(incident.incident_id) == "skipped"  # the stream record again
+    world.store.record_restored(incident.incident_id, NOW)
+    assert world.notifier.notify(incident.incident_id) == "sent"
+    assert world.notifier.notify(incident.incident_id) == "skipped"
+    first, resolved, restored = (json.dumps(body) for body in world.teams.bodies)
+    assert "Undone on X" in first and "Reviewed" in resolved and "the retweet is back on X" in restored
+    assert f"{REVIEW_URL}/incidents/{incident.incident_id}" in restored
+    stored = world.store.get(incident.incident_id)
+    assert stored is not None and stored.followup is NotificationStatus.SENT
+
+
+def test_a_follow_up_for_a_status_already_left_stays_pending_for_the_newer_one(world: World) -> None:
+    incident = undone(world)
+    world.store.resolve(incident.incident_id, Resolution.FALSE_POSITIVE, "ops@example.org", NOW)
+    world.store.record_restored(incident.incident_id, NOW)
+    with pytest.raises(IncidentTransitionError):
+        world.store.record_followup_sent(incident.incident_id, IncidentStatus.RESOLVED)
+    assert world.store.get(incident.incident_id).followup is NotificationStatus.PENDING  # type: ignore[union-attr]
 
 
 def test_a_failed_card_is_recorded_once_raised_and_sent_when_teams_is_back(world: World) -> None:

@@ -30,6 +30,7 @@ class AccountPolicy(BaseModel):
 
     account_id: str
     handle: str | None = None
+    name: str | None = None  # the account's display name on X, shown to ops
     mode: Mode = "monitor"
     trusted_author_ids: frozenset[str] = Field(default_factory=frozenset)
     trusted_domains: frozenset[str] = Field(default_factory=frozenset)

@@ -162,14 +162,18 @@ class RestoreSettings:
 class NotifySettings:
     incidents_table: str
     teams_webhook_secret_id: str  # {"url": "https://..."}: the Workflows webhook URL is a credential
-    review_url: str | None
+    console_url: str | None  # the review console: each card's button opens <console_url>/incidents/<id>
+    accounts_table: str | None = None  # the accounts' names, for the card
+    time_zone: str = "Europe/London"  # the operator's: the card's times are shown in it
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
         return cls(
             incidents_table=_required(env, "INCIDENTS_TABLE"),
             teams_webhook_secret_id=_required(env, "TEAMS_WEBHOOK_SECRET_ID"),
-            review_url=env.get("REVIEW_URL") or None,
+            console_url=env.get("CONSOLE_URL") or None,
+            accounts_table=env.get("ACCOUNTS_TABLE") or None,
+            time_zone=env.get("TIME_ZONE") or "Europe/London",
         )
 
 

@@ -195,8 +195,17 @@ def build_notifier(settings: NotifySettings, metrics: NotificationMetrics) -> In
     def teams() -> TeamsNotifier:
         return TeamsNotifier(http, str(json_secret(secrets, settings.teams_webhook_secret_id)["url"]))
 
-    incidents = IncidentStore(aws_client("dynamodb"), settings.incidents_table)
-    return IncidentNotifier(incidents, teams, metrics, settings.review_url)
+    dynamodb = aws_client("dynamodb")
+    incidents = IncidentStore(dynamodb, settings.incidents_table)
+    policies = PolicyStore(dynamodb, settings.accounts_table) if settings.accounts_table else None
+    return IncidentNotifier(
+        incidents,
+        teams,
+        metrics,
+        settings.console_url,
+        zone=time_zone(settings.time_zone),
+        account_name=(lambda account_id: policies.policy_for(account_id).name) if policies else None,
+    )
 
 
 def build_incident_store(table: str) -> IncidentStore:

@@ -97,6 +97,8 @@ class Incident(BaseModel):
     last_error: str | None = None
     last_error_permanent: bool = False  # X refused (401/403): retrying cannot help
     notification: NotificationStatus = NotificationStatus.PENDING
+    # The follow-up card once ops resolved or restored it: pending until Teams took it.
+    followup: NotificationStatus | None = None
     notify_attempts: int = 0
     last_notify_error: str | None = None
 

@@ -181,6 +181,16 @@ class IncidentStore:
             condition=("notification <> :sent", {":sent": NotificationStatus.SENT.value}),
         )
 
+    def record_followup_sent(self, incident_id: str, status: IncidentStatus) -> Incident:
+        """The follow-up card for `status` was taken; if the incident moved on meanwhile (resolved,
+        then restored), this is refused and the follow-up stays pending for the newer status."""
+        return self._update(
+            incident_id,
+            sets={"followup": NotificationStatus.SENT.value},
+            condition=("#status = :now", {":now": status.value}),
+            refused=f"the follow-up for {status.value} is out of date",
+        )
+
     def record_notify_failed(self, incident_id: str, error: str) -> Incident:
         """Mark the first failure only: later retries come from the stream, not from new writes."""
         return self._update(
@@ -195,12 +205,18 @@ class IncidentStore:
         note = f"{resolution.value} by {by}" + (f": {reason}" if reason else "")
         return self._transition(
             incident_id, _S.RESOLVED, at, note=note,
-            sets={"resolution": resolution.value, "resolved_by": by, "resolved_at": timestamp(at)},
+            sets={
+                "resolution": resolution.value,
+                "resolved_by": by,
+                "resolved_at": timestamp(at),
+                "followup": NotificationStatus.PENDING.value,
+            },
         )  # fmt: skip
 
     def record_restored(self, incident_id: str, at: datetime) -> Incident:
         return self._transition(
             incident_id, _S.RESTORED, at, note="repost restored on X",
+            sets={"followup": NotificationStatus.PENDING.value},
             condition=("resolution = :fp", {":fp": Resolution.FALSE_POSITIVE.value}),
         )  # fmt: skip
 
