@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build looks for python3.13 on PATH.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help install test lint unit integration e2e packaging demo bench eval events clean
+.PHONY: help install chromium test lint unit integration e2e packaging demo bench eval events clean
 
 help:
 	@echo "make demo   - run the whole pipeline on local parts and show what happened"
@@ -45,7 +45,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed $(TOOLS)/.installed $(CHECKOV)/.installed node_modules/.installed
+# The browser tests drive Debian's Chromium through Playwright (never Playwright's own download):
+# installed from Debian's packages when it is missing (as root; otherwise say how).
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "$(CHROMIUM) is missing: sudo apt-get install -y chromium"; exit 1; fi; }
+
+install: $(VENV)/.installed $(TOOLS)/.installed $(CHECKOV)/.installed node_modules/.installed chromium
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -34,6 +34,7 @@ def run_demo() -> int:
     with LocalStack(StackOptions()) as stack:
         ready = stack.ready_line()
         print(f"local stack up: webhook {ready['webhook_url']}")
+        print(f"review console (signed in as the local reviewer): {ready['review_url']}")
         for source in RETWEETED_SOURCES.values():
             stack.x.seed_retweet(stack.options.account_id, source)
         for quote in QUOTE_POSTS:

@@ -29,6 +29,7 @@ from moto.server import ThreadedMotoServer
 from takedown.webhook import WEBHOOK_PATH
 from takedown_local import TEMPLATE
 from takedown_local.api_gateway import WebhookServer
+from takedown_local.console_server import ConsoleServer
 from takedown_local.dynamodb_local import DynamoDBLocal, free_port, local_client, require_free_port
 from takedown_local.event_sources import Poller, SqsEventSource, StreamEventSource
 from takedown_local.lambda_runtime import load_function
@@ -131,12 +132,14 @@ class LocalStack:
         self.undo_dead_letter_queue_url = undo_dead_letters.url
         self.inspect_queue_url, self.undo_queue_url = inspect_queue.url, undo_queue.url
         self._create_secrets()
+        self._console_port = free_port()
         environment = self._function_environment()
         self._previous_environment = {name: os.environ.get(name) for name in environment}
         os.environ.update(environment)
         self._put_account_policies(ddb)
 
         inspect, undo, notify = (load_function(name) for name in ("inspect", "undo", "notify"))
+        self.console = self._started(ConsoleServer(load_function("console"), self._console_port))
         self.webhook = self._started(WebhookServer(lambda: load_function("webhook"), options.port))
         self.sqs_source = self._started_poller(
             SqsEventSource(sqs, inspect_queue.url, inspect_queue.arn, inspect, "takedown-inspect")
@@ -215,6 +218,7 @@ class LocalStack:
             "BREAKER_MAX_UNDOS": str(self.options.breaker_max_undos),
             "BREAKER_WINDOW_MINUTES": str(self.options.breaker_window_minutes),
             "TEAMS_WEBHOOK_SECRET_ID": "takedown/teams-webhook",
+            "CONSOLE_URL": f"http://127.0.0.1:{self._console_port}/console",
         }
 
     def ready_line(self) -> dict[str, Any]:
@@ -222,6 +226,7 @@ class LocalStack:
         command needs (its environment under `env`), and the stand-ins' inspection endpoints."""
         return {
             "webhook_url": self.webhook.url + WEBHOOK_PATH,
+            "review_url": self.console.review_url,  # the console, signed in as the local reviewer
             "x_api_url": self.x.url,
             "x_calls_url": self.x.url + "/_standin/calls",
             "teams_url": self.teams.webhook_url,

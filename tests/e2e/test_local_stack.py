@@ -76,11 +76,13 @@ def _settled(store: IncidentStore, incident_id: str, timeout: float = 30) -> Inc
 def test_ready_line_names_every_endpoint(stack: LocalStack, http: httpx.Client) -> None:
     ready = stack.ready_line()
     assert set(ready) == {
-        "webhook_url", "x_api_url", "x_calls_url", "teams_url", "teams_cards_url",
+        "webhook_url", "review_url", "x_api_url", "x_calls_url", "teams_url", "teams_cards_url",
         "dynamodb_url", "sqs_url", "secretsmanager_url", "consumer_secret", "account_id", "account_ids", "env",
     }  # fmt: skip
     assert http.get(ready["x_calls_url"]).status_code == 200
     assert http.get(ready["teams_cards_url"]).status_code == 200
+    console = http.get(ready["review_url"])  # signed in as the local reviewer
+    assert console.status_code == 200 and "Signed in as Local reviewer" in console.text
     # Everything a local `takedown` command needs, endpoints and names alike.
     assert ready["env"]["AWS_ENDPOINT_URL_SQS"] == ready["sqs_url"]
     assert ready["env"]["AWS_ENDPOINT_URL_DYNAMODB"] == ready["dynamodb_url"]

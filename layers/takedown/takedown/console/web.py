@@ -243,10 +243,12 @@ class _Console:
 
     # ------------------------------------------------------------------ accounts
     def accounts_page(self, error: str | None = None, status: int = 200) -> Response[str]:
+        accounts = self._accounts.accounts()
         return self._page(
             "accounts.html",
             status,
-            accounts=self._accounts.accounts(),
+            accounts=accounts,
+            handles={account.account_id: account.handle for account in accounts if account.handle},
             kill_switch=self._accounts.kill_switch(),
             audit=self._accounts.audit(),
             error=error,
