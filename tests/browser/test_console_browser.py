@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from moto.moto_api._internal.models import moto_api_backend
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from takedown.incidents.model import Incident, IncidentStatus, NotificationStatus
@@ -48,6 +49,8 @@ STREAM_PAYLOAD = json.loads((EVENTS / "payloads" / "aaa_retweet_illegal_stream.j
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
+    # moto keeps its state per process: a stack another module ran here before left its secrets.
+    moto_api_backend.reset()
     with LocalStack(StackOptions()) as running:
         yield running
 

@@ -11,7 +11,7 @@ from importlib.metadata import requires
 import pytest
 
 from takedown.incidents.model import NotificationStatus
-from takedown.notification import REPORTABLE
+from takedown.notification import FOLLOWED_UP, REPORTABLE
 from takedown.settings import ConfigurationError, UndoSettings
 from takedown.webhook import WEBHOOK_PATH
 from takedown_local.sample_events import build_events
@@ -104,7 +104,10 @@ def test_local_queues_take_the_template_settings() -> None:
 
 
 def test_the_stream_filter_passes_only_reportable_changes_not_yet_reported() -> None:
-    (criteria,) = notify_event_source(ROOT / "template.yaml")["FilterCriteria"]["Filters"]
+    criteria, followups = notify_event_source(ROOT / "template.yaml")["FilterCriteria"]["Filters"]
+    followup = json.loads(followups["Pattern"])["dynamodb"]["NewImage"]  # and a resolved or restored one's follow-up
+    assert set(followup["status"]["S"]) == {status.value for status in FOLLOWED_UP}
+    assert followup["followup"]["S"] == [NotificationStatus.PENDING.value]
     image = json.loads(criteria["Pattern"])["dynamodb"]["NewImage"]
     assert set(image["status"]["S"]) == {status.value for status in REPORTABLE}
     assert set(image["notification"]["S"]) == {NotificationStatus.PENDING.value, NotificationStatus.FAILED.value}
