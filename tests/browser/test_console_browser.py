@@ -177,3 +177,45 @@ def test_review_false_positive_restore_monitor_and_kill_switch(
     expect(page.locator("ol.audit li", has_text=f"Why: Drill over ({viewport})")).to_be_visible()
     shot(page, viewport, "8-kill-switch-off")
     context.close()
+
+
+CONTRAST_FAILURES = """() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const failures = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    const fg = lum(rgb(style.color).slice(0, 3)), bg = lum(background(el));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight, 10) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) failures.push(`${el.tagName} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return failures;
+}"""
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_every_page_meets_aa_text_contrast(
+    stack: LocalStack, incidents: dict[str, Incident], browser: Browser, viewport: str
+) -> None:
+    """WCAG 2.2 AA 1.4.3: 4.5:1 for body text, 3:1 for large text, on each page's own colours."""
+    context = browser.new_context(viewport=VIEWPORTS[viewport])  # type: ignore[arg-type]
+    page = context.new_page()
+    review = stack.ready_line()["review_url"]
+    for path in ("", f"incidents/{incidents[viewport].incident_id}", "accounts"):
+        page.goto(review + path)
+        assert page.evaluate(CONTRAST_FAILURES) == [], path
+    context.close()
