@@ -53,10 +53,19 @@ class World:
     app: object
 
     def call(
-        self, method: str, path: str, claims: dict | None = ADMIN, form: dict | None = None, query: str = ""
+        self,
+        method: str,
+        path: str,
+        claims: dict | None = ADMIN,
+        form: dict | None = None,
+        query: str = "",
+        extra_headers: dict[str, str] | None = None,
     ) -> dict:
         body = urlencode(form or {}).encode()
-        headers = {"content-type": "application/x-www-form-urlencoded"} if form is not None else {}
+        headers = (
+            {"content-type": "application/x-www-form-urlencoded", "host": "console.example"} if form is not None else {}
+        )
+        headers.update(extra_headers or {})
         event = http_api_event(method, path, query, headers, body)
         if claims is not None:
             event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
@@ -340,3 +349,19 @@ def test_the_cloud_refuses_unsigned_console_requests_before_the_function_runs() 
 
 def _listed(value: object) -> list[str]:
     return [str(item) for item in value] if isinstance(value, list) else [str(value)]
+
+
+def test_a_form_sent_from_another_site_changes_nothing(world: World) -> None:
+    shown = incident(world, "14", IncidentStatus.UNDONE)
+    path = f"/console/incidents/{shown.incident_id}/confirm"
+    for headers in (
+        {"origin": "https://evil.example"},
+        {"origin": "null"},
+        {"sec-fetch-site": "cross-site", "origin": "https://console.example"},
+        {"sec-fetch-site": "same-site"},
+    ):
+        refused = world.call("POST", path, form={}, extra_headers=headers)
+        assert refused["statusCode"] == 403 and "sent from another site" in refused["body"]
+    assert world.store.get(shown.incident_id).status is IncidentStatus.UNDONE  # type: ignore[union-attr]
+    same_origin = {"origin": "https://console.example", "sec-fetch-site": "same-origin"}
+    assert world.call("POST", path, form={}, extra_headers=same_origin)["statusCode"] == 303

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import tzinfo
 from importlib.resources import files
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlparse
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -34,7 +34,7 @@ _SECURITY_HEADERS = {
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # never to X or other sites; our own forms keep their Origin
     "Cache-Control": "no-store",
 }
 STATUS_LABELS = {
@@ -129,12 +129,26 @@ class _Console:
                 user = self._user()
             except NotSignedInError as error:
                 return Response(401, _HTML, f"<!doctype html><title>Sign in</title><p>{error}.</p>")
+            if self._from_another_site():
+                return self._page("error.html", 403, message="This form was sent from another site: nothing was done.")
             if not user.can_review or (admin and not user.can_change_accounts):
                 needed = "admin" if admin else "reviewer"
                 return self._page("error.html", 403, message=f"You need the {needed} role to do this; ask an admin.")
             return handler(**params)
 
         return run
+
+    def _from_another_site(self) -> bool:
+        """A change sent by another site's page (cross-site request forgery, should a sign-in front end
+        ever hold the session in a cookie): browsers say where a form came from."""
+        event = self._app.current_event
+        if event.http_method != "POST":
+            return False
+        headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+        if fetch_site := headers.get("sec-fetch-site"):
+            return fetch_site not in ("same-origin", "none")
+        origin = headers.get("origin")
+        return bool(origin) and (origin == "null" or urlparse(origin).netloc != headers.get("host", ""))
 
     def _user(self) -> Reviewer:
         return reviewer_from_event(self._app.current_event.raw_event)
