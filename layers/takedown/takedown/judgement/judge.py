@@ -28,15 +28,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from takedown.judgement.features import FEATURES_VERSION, post_features
 from takedown.judgement.model import CategoryScore, LearnedModel
 from takedown.judgement.pages import PAGE_RULES_VERSION, add_page_evidence, with_landing_pages
 from takedown.judgement.verdict import CATEGORIES, Category, Contribution, Verdict
-from takedown.links.page import LandingPage
 from takedown.repost import Repost
 from takedown.signatures.engine import BAD_SCORE, SAFETY_CONTEXT_TAG, Signals, SignatureEngine, TrustList
 from takedown.signatures.links import parse_link
+
+if TYPE_CHECKING:  # the link package (httpx, an HTML parser) loads only where links are followed
+    from takedown.links.page import LandingPage
 
 ESTABLISHED_FOLLOWERS = 100_000
 ESTABLISHED_AGE = timedelta(days=3 * 365)

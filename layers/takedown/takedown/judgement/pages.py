@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from takedown.judgement.verdict import CATEGORIES, Category, Contribution
-from takedown.links.page import LandingPage
 from takedown.repost import Repost
+
+if TYPE_CHECKING:  # the link package (httpx, an HTML parser) loads only where links are followed
+    from takedown.links.page import LandingPage
 
 # (signal, category or None for "the leading one", weight): the page rules, versioned by their content.
 PAGE_RULES: tuple[tuple[str, Category | None, float], ...] = (
