@@ -128,7 +128,7 @@ def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED, may_undo: bool =
 
 
 def _fit(matrix: Any, target: np.ndarray, c: float, seed: int) -> Any:
-    model = LogisticRegression(C=c, penalty="l1", solver="liblinear", random_state=seed, max_iter=1000)
+    model = LogisticRegression(C=c, l1_ratio=1.0, solver="liblinear", random_state=seed, max_iter=1000)
     return model.fit(matrix, target)
 
 
