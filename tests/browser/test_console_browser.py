@@ -49,10 +49,14 @@ STREAM_PAYLOAD = json.loads((EVENTS / "payloads" / "aaa_retweet_illegal_stream.j
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    # moto keeps its state per process: a stack another module ran here before left its secrets.
+    # moto keeps its state per process: each stack run in this process would meet the secrets
+    # another one created, so start from a clean moto and leave one behind.
     moto_api_backend.reset()
-    with LocalStack(StackOptions()) as running:
-        yield running
+    try:
+        with LocalStack(StackOptions()) as running:
+            yield running
+    finally:
+        moto_api_backend.reset()
 
 
 @pytest.fixture(scope="module")
