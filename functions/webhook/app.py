@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from takedown.settings import WebhookSettings
@@ -46,8 +47,8 @@ def answer_crc() -> dict:
 
 @app.post(WEBHOOK_PATH)
 def receive_delivery() -> dict:
-    event = app.current_event
-    result = intake().receive(_raw_body(), event.headers.get(SIGNATURE_HEADER))
+    event = app.current_event  # read once: the body and its signature come from the same event
+    result = intake().receive(_raw_body(event), event.headers.get(SIGNATURE_HEADER))
     delivery = result.delivery
     logger.info(
         "delivery accepted",
@@ -89,12 +90,14 @@ def refuse(error: WebhookError) -> Response:
     )
 
 
-def _raw_body() -> bytes:
+def _raw_body(event: APIGatewayProxyEventV2) -> bytes:
     """The bytes X signed: API Gateway base64-encodes bodies it does not treat as text."""
-    event = app.current_event
     body = event.body or ""
     if not event.is_base64_encoded:
-        return body.encode("utf-8")
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: no UTF-8 bytes X could have signed
+            raise MalformedDeliveryError("body is not valid UTF-8 text (lone surrogates)") from None
     try:
         return base64.b64decode(body, validate=True)
     except binascii.Error:

@@ -8,10 +8,9 @@ too); `WebhookServer` serves the real webhook handler behind it on loopback, as
 from __future__ import annotations
 
 import base64
-import queue
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import ModuleType
 
@@ -89,19 +88,18 @@ def _is_utf8(body: bytes) -> bool:
 class WebhookServer(LoopbackServer):
     """HTTP in, API Gateway HTTP API v2 event to the real handler, its response out.
 
-    Lambda gives each execution environment one event at a time, and the handler relies on it
-    (Powertools' resolver keeps the current event on the module's `app`). Requests arrive here on
-    concurrent threads, so each is served by an idle environment, a separately imported copy of
-    the handler module (a cold start of its own), up to `max_environments` at once, as Lambda
-    scales out; sharing one module across threads let one request's body meet another's
-    signature header (401 bad_signature under parallel senders).
+    Lambda gives an execution environment one event at a time, and Powertools relies on it: the
+    resolver keeps the current event in a class attribute (`BaseRouter.current_event`), one per
+    process. Requests arrive here on concurrent threads of one process, so they are handed to the
+    handler one at a time, as a single Lambda environment would take them; letting them overlap
+    paired one request's body with another's signature (401 bad_signature under parallel senders,
+    mostly at a cold start, when the first requests wait on Secrets Manager mid-handler).
     """
 
-    def __init__(self, load_handler: Callable[[], ModuleType], port: int = 0, max_environments: int = 16) -> None:
+    def __init__(self, handler: ModuleType, port: int = 0) -> None:
         super().__init__(port)
-        self._load_handler = load_handler
-        self._idle: queue.LifoQueue[ModuleType] = queue.LifoQueue()
-        self._slots = threading.BoundedSemaphore(max_environments)
+        self._handler = handler
+        self._one_event_at_a_time = threading.Lock()
 
     def handle(self, request: Request) -> Response:
         if request.path != WEBHOOK_PATH:
@@ -114,13 +112,6 @@ class WebhookServer(LoopbackServer):
             request.get_data(cache=False),
             source_ip=request.remote_addr or "127.0.0.1",
         )
-        with self._slots:
-            try:
-                handler = self._idle.get_nowait()
-            except queue.Empty:
-                handler = self._load_handler()
-            try:
-                result = handler.lambda_handler(event, LambdaContext(function_name="takedown-webhook"))
-            finally:
-                self._idle.put(handler)
+        with self._one_event_at_a_time:
+            result = self._handler.lambda_handler(event, LambdaContext(function_name="takedown-webhook"))
         return Response(result.get("body") or "", status=result["statusCode"], headers=result.get("headers"))

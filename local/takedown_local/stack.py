@@ -73,6 +73,8 @@ class StackOptions:
 class LocalStack:
     """Starts every part, wires the real handlers to them, and stops them in reverse order."""
 
+    _started_in_process = 0
+
     def __init__(self, options: StackOptions = StackOptions()) -> None:
         self.options = options
         self._stoppers: list[Any] = []
@@ -83,6 +85,12 @@ class LocalStack:
         self.access_tokens = {account: f"{account}-{secrets.token_hex(8)}" for account in options.account_ids}
         self._token_secrets = {token: secrets.token_urlsafe(24) for token in self.access_tokens.values()}
         self.access_token = self.access_tokens[options.account_id]
+        # moto keeps its state per process, whichever server serves it: a second stack in the same
+        # process (tests) names its queues and secrets apart. The first is plain "takedown", as
+        # events/env.json expects.
+        LocalStack._started_in_process += 1
+        self.name = "takedown" if LocalStack._started_in_process == 1 else f"takedown{LocalStack._started_in_process}"
+        self.account_secret_prefix = f"{self.name}/x-account/"
 
     def start(self) -> Self:
         try:
@@ -120,14 +128,14 @@ class LocalStack:
         )
         self.teams = self._started(TeamsStandIn())
         ddb = local_client("dynamodb", self.dynamodb.endpoint_url)
-        tables = create_tables(ddb, TEMPLATE, prefix="takedown-local-")
+        tables = create_tables(ddb, TEMPLATE, prefix=f"{self.name}-local-")
         self.incidents_table, self.accounts_table = tables["IncidentsTable"], tables["AccountsTable"]
         self.control_table = tables["ControlTable"]
         sqs = local_client("sqs", self.moto_url)
         inspect_queue, inspect_dead_letters = create_queue_with_dead_letters(
-            sqs, TEMPLATE, "InspectQueue", "takedown-inspect.fifo"
+            sqs, TEMPLATE, "InspectQueue", f"{self.name}-inspect.fifo"
         )
-        undo_queue, undo_dead_letters = create_queue_with_dead_letters(sqs, TEMPLATE, "UndoQueue", "takedown-undo")
+        undo_queue, undo_dead_letters = create_queue_with_dead_letters(sqs, TEMPLATE, "UndoQueue", f"{self.name}-undo")
         self.dead_letter_queue_url = inspect_dead_letters.url
         self.undo_dead_letter_queue_url = undo_dead_letters.url
         self.inspect_queue_url, self.undo_queue_url = inspect_queue.url, undo_queue.url
@@ -138,15 +146,25 @@ class LocalStack:
         os.environ.update(environment)
         self._put_account_policies(ddb)
 
-        inspect, undo, notify = (load_function(name) for name in ("inspect", "undo", "notify"))
         self.console = self._started(ConsoleServer(load_function("console"), self._console_port))
-        self.webhook = self._started(WebhookServer(lambda: load_function("webhook"), options.port))
-        self.sqs_source = self._started_poller(
-            SqsEventSource(sqs, inspect_queue.url, inspect_queue.arn, inspect, "takedown-inspect")
-        )
-        self.undo_source = self._started_poller(
-            SqsEventSource(local_client("sqs", self.moto_url), undo_queue.url, undo_queue.arn, undo, "takedown-undo")
-        )
+        self.webhook = self._started(WebhookServer(load_function("webhook"), options.port))
+        # Lambda runs several environments of a queue's function at once, each with its own copy of
+        # the handler module (its batch processor holds state): so do the pollers here.
+        # Each environment is initialised before the stack says it is ready (as provisioned
+        # concurrency would be), so the first burst does not wait on four model loads at once.
+        for queue, function, concurrency, initialise in (
+            (inspect_queue, "inspect", 4, "inspection"),
+            (undo_queue, "undo", 2, "undo"),
+        ):
+            for _ in range(concurrency):
+                handler = load_function(function)
+                getattr(handler, initialise)()
+                self._started_poller(
+                    SqsEventSource(
+                        local_client("sqs", self.moto_url), queue.url, queue.arn, handler, f"takedown-{function}"
+                    )
+                )  # fmt: skip
+        notify = load_function("notify")
         stream_arn = ddb.describe_table(TableName=self.incidents_table)["Table"]["LatestStreamArn"]
         self.stream_source = self._started_poller(
             StreamEventSource(
@@ -171,14 +189,14 @@ class LocalStack:
     def _create_secrets(self) -> None:
         secrets_manager = local_client("secretsmanager", self.moto_url)
         values = {
-            "takedown/x-consumer": {
+            f"{self.name}/x-consumer": {
                 "consumer_key": LOCAL_CONSUMER_KEY,
                 "consumer_secret": self.options.consumer_secret,
             },
-            "takedown/teams-webhook": {"url": self.teams.webhook_url},
+            f"{self.name}/teams-webhook": {"url": self.teams.webhook_url},
         }
         for account, token in self.access_tokens.items():
-            values[f"takedown/x-account/{account}"] = {
+            values[f"{self.account_secret_prefix}{account}"] = {
                 "access_token": token,
                 "access_token_secret": self._token_secrets[token],
             }
@@ -205,8 +223,8 @@ class LocalStack:
             "POWERTOOLS_METRICS_NAMESPACE": "Takedown",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
-            "X_CONSUMER_SECRET_ID": "takedown/x-consumer",
-            "X_ACCOUNT_SECRET_PREFIX": "takedown/x-account/",
+            "X_CONSUMER_SECRET_ID": f"{self.name}/x-consumer",
+            "X_ACCOUNT_SECRET_PREFIX": self.account_secret_prefix,
             "X_API_BASE_URL": self.x.url,
             "INSPECT_QUEUE_URL": self.inspect_queue_url,
             "UNDO_QUEUE_URL": self.undo_queue_url,
@@ -217,7 +235,7 @@ class LocalStack:
             "UNDO_RETRY_BASE_SECONDS": str(self.options.retry_base_seconds),
             "BREAKER_MAX_UNDOS": str(self.options.breaker_max_undos),
             "BREAKER_WINDOW_MINUTES": str(self.options.breaker_window_minutes),
-            "TEAMS_WEBHOOK_SECRET_ID": "takedown/teams-webhook",
+            "TEAMS_WEBHOOK_SECRET_ID": f"{self.name}/teams-webhook",
             "CONSOLE_URL": f"http://127.0.0.1:{self._console_port}/console",
         }
 

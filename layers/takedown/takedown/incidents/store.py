@@ -146,16 +146,14 @@ class IncidentStore:
     def record_undo_scheduled(self, incident_id: str, at: datetime, undo_at: datetime, note: str) -> Incident:
         """Say when the undo step will try next, and why, without changing the status (`detected`:
         undo pending); the history keeps every postponement."""
-        current = self.get(incident_id)
-        status = current.status if current else _S.DETECTED
-        change = StatusChange(status=status, at=at, note=note[:500]).model_dump(mode="json")
+        change = StatusChange(status=_S.DETECTED, at=at, note=note[:500]).model_dump(mode="json")
         change["at"] = timestamp(at)
         return self._update(
             incident_id,
             sets={"undo_scheduled_for": timestamp(undo_at)},
             appends={"history": [change]},
-            condition=("#status IN (:due, :failed)", {":due": _S.DETECTED.value, ":failed": _S.UNDO_FAILED.value}),
-            refused="an undo can only be scheduled while one is still due",
+            condition=("#status = :due", {":due": _S.DETECTED.value}),
+            refused="an undo can only be scheduled while the incident is detected",
         )
 
     def record_undone(self, incident_id: str, at: datetime, time_to_takedown_ms: int) -> Incident:

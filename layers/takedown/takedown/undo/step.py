@@ -189,7 +189,8 @@ class UndoStep:
         now = self._clock()
         note = f"undo scheduled at {at:%H:%M:%S} UTC — {why}"
         # Recorded before it is sent: if the send fails, this message is received again and retries.
-        incident = self._incidents.record_undo_scheduled(incident.incident_id, now, at, note)
+        with contextlib.suppress(IncidentTransitionError):  # an undo_failed one retried: it says so already
+            incident = self._incidents.record_undo_scheduled(incident.incident_id, now, at, note)
         self._scheduler.schedule(request, max(1, math.ceil((at - now).total_seconds())))
         self._metrics.undo_scheduled(why)
         return UndoResult("scheduled", note, incident)

@@ -83,6 +83,10 @@ def read_delivery(body: bytes | str, received_at: datetime) -> Delivery:
         envelope = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedDeliveryError(f"body is not JSON: {exc.__class__.__name__} at {_where(exc)}") from None
+    except RecursionError:  # X's envelopes are a few levels deep; thousands of brackets are not one
+        raise MalformedDeliveryError("body is nested too deeply to be a delivery") from None
+    if _holds_lone_surrogate(envelope):
+        raise MalformedDeliveryError("body escapes a lone surrogate (\\ud800-\\udfff): not Unicode text")
     if not isinstance(envelope, dict):
         raise MalformedDeliveryError(f"envelope is a JSON {type(envelope).__name__}, not an object")
     if "for_user_id" in envelope:
@@ -94,6 +98,26 @@ def read_delivery(body: bytes | str, received_at: datetime) -> Delivery:
     if isinstance(envelope.get("data"), dict) and "event_type" in envelope["data"]:
         return _read_x_activity(envelope["data"], received_at)
     raise MalformedDeliveryError("envelope is neither Account Activity (for_user_id) nor X Activity (data.event_type)")
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    """JSON may escape half of a UTF-16 pair ("\\udc44"); such a string is not text and cannot be
+    encoded again (the inspect queue's message would fail). Walked without recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _read_account_activity(envelope: dict[str, Any], received_at: datetime) -> Delivery:
