@@ -10,11 +10,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from takedown_cli import classify, incidents, links
+from takedown_cli import breaker, classify, incidents, links
 from takedown_cli.model import commands as model
 
 # Each module defines register(subparsers), which adds its parser and sets `handler` (args -> exit code).
-COMMAND_MODULES = (classify, incidents, links, model)
+COMMAND_MODULES = (breaker, classify, incidents, links, model)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -212,6 +212,11 @@ def build_incident_store(table: str) -> IncidentStore:
     return IncidentStore(aws_client("dynamodb"), table)
 
 
+def build_policy_store(table: str) -> PolicyStore:
+    """For `takedown breaker`: the accounts table, read fresh."""
+    return PolicyStore(aws_client("dynamodb"), table, max_age_seconds=0)
+
+
 def build_restorer(settings: RestoreSettings) -> Callable[[str], XClient]:
     """For `takedown incidents resolve --restore`: the X client of an account, by its policy."""
     policies = PolicyStore(aws_client("dynamodb"), settings.accounts_table)
