@@ -7,12 +7,16 @@ does not matter, and deduplication by the business key is what the FIFO queue is
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from takedown.webhook.envelopes import PostEvent
 from takedown.webhook.exceptions import EnqueueError
+
+if TYPE_CHECKING:
+    from types_boto3_sqs import SQSClient
+    from types_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 _BATCH_ENTRIES = 10  # SQS SendMessageBatch maximum
 _BATCH_BYTES = 240 * 1024  # under SQS's 256 KiB batch payload limit, with room for attributes
@@ -22,7 +26,7 @@ class SqsInspectQueue:
     """Sends candidates to SQS. On a FIFO queue the business key is the deduplication id, so a
     delivery that X retries within five minutes is enqueued once; inspection is idempotent beyond."""
 
-    def __init__(self, sqs_client: Any, queue_url: str) -> None:
+    def __init__(self, sqs_client: SQSClient, queue_url: str) -> None:
         self._sqs = sqs_client
         self._queue_url = queue_url
         self._fifo = queue_url.endswith(".fifo")
@@ -38,16 +42,18 @@ class SqsInspectQueue:
                 codes = ",".join(sorted({str(f.get("Code")) for f in failed}))
                 raise EnqueueError(f"{len(failed)} of {len(batch)} messages not enqueued ({codes})")
 
-    def _entry(self, index: int, candidate: PostEvent) -> dict[str, Any]:
-        entry: dict[str, Any] = {"Id": str(index), "MessageBody": candidate.model_dump_json()}
+    def _entry(self, index: int, candidate: PostEvent) -> SendMessageBatchRequestEntryTypeDef:
+        entry: SendMessageBatchRequestEntryTypeDef = {"Id": str(index), "MessageBody": candidate.model_dump_json()}
         if self._fifo:
             entry["MessageGroupId"] = candidate.business_key
             entry["MessageDeduplicationId"] = candidate.business_key
         return entry
 
 
-def _batches(entries: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
+def _batches(
+    entries: list[SendMessageBatchRequestEntryTypeDef],
+) -> Iterator[list[SendMessageBatchRequestEntryTypeDef]]:
+    batch: list[SendMessageBatchRequestEntryTypeDef] = []
     size = 0
     for entry in entries:
         entry_size = len(entry["MessageBody"].encode("utf-8"))

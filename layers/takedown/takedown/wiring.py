@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import httpx
@@ -49,14 +49,27 @@ from takedown.undo.step import UndoMetrics
 from takedown.webhook import WebhookIntake
 from takedown.x_api import XClient, XCredentials, XCredentialsError
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_secretsmanager import SecretsManagerClient
+    from types_boto3_sqs import SQSClient
 
-def aws_client(service: str) -> Any:
-    """A boto3 client; endpoints come from the environment (AWS_ENDPOINT_URL_<SERVICE> locally)."""
-    return boto3.client(service)  # type: ignore[call-overload]
+
+# boto3 clients; endpoints come from the environment (AWS_ENDPOINT_URL_<SERVICE> locally).
+def dynamodb_client() -> DynamoDBClient:
+    return boto3.client("dynamodb")
+
+
+def sqs_client() -> SQSClient:
+    return boto3.client("sqs")
+
+
+def secretsmanager_client() -> SecretsManagerClient:
+    return boto3.client("secretsmanager")
 
 
 def secrets_provider() -> SecretsProvider:
-    return SecretsProvider(boto3_client=aws_client("secretsmanager"))
+    return SecretsProvider(boto3_client=secretsmanager_client())
 
 
 def json_secret(secrets: SecretsProvider, secret_id: str) -> dict[str, Any]:
@@ -106,22 +119,22 @@ def build_webhook_intake(settings: WebhookSettings) -> WebhookIntake:
     def consumer_secret() -> str:
         return str(json_secret(secrets, settings.consumer_secret_id)["consumer_secret"])
 
-    return WebhookIntake(consumer_secret, SqsInspectQueue(aws_client("sqs"), settings.inspect_queue_url))
+    return WebhookIntake(consumer_secret, SqsInspectQueue(sqs_client(), settings.inspect_queue_url))
 
 
 def build_inspector(settings: InspectSettings, metrics: InspectionMetrics) -> Inspector:
-    dynamodb = aws_client("dynamodb")
+    dynamodb = dynamodb_client()
     return Inspector(
         classifier=Judge.load_default(),
         policies=PolicyStore(dynamodb, settings.accounts_table),
         incidents=IncidentStore(dynamodb, settings.incidents_table, retention_days=settings.incident_retention_days),
-        undo_queue=SqsUndoQueue(aws_client("sqs"), settings.undo_queue_url),
+        undo_queue=SqsUndoQueue(sqs_client(), settings.undo_queue_url),
         metrics=metrics,
         links=build_link_resolver(settings.links, dynamodb) if settings.links.follow else None,
     )
 
 
-def build_link_resolver(settings: LinkSettings, dynamodb: Any | None = None) -> LinkResolver:
+def build_link_resolver(settings: LinkSettings, dynamodb: DynamoDBClient | None = None) -> LinkResolver:
     """The link resolver: vetted fetches straight to an httpx transport (no cookie jar, no proxies from
     the environment), the DynamoDB cache and domain lists when their tables are set, else in memory."""
     fetcher = HopFetcher(
@@ -132,11 +145,11 @@ def build_link_resolver(settings: LinkSettings, dynamodb: Any | None = None) -> 
     )
     cache: LinkCache = MemoryLinkCache(settings.cache_ttl_seconds)
     domains = None
-    if settings.cache_table or settings.domains_table:
-        dynamodb = dynamodb or aws_client("dynamodb")
     if settings.cache_table:
+        dynamodb = dynamodb or dynamodb_client()
         cache = DynamoDbLinkCache(dynamodb, settings.cache_table, settings.cache_ttl_seconds)
     if settings.domains_table and settings.feed_names:
+        dynamodb = dynamodb or dynamodb_client()
         domains = DynamoDbDomainStore(dynamodb, settings.domains_table, settings.feed_names)
     return LinkResolver(
         fetcher,
@@ -151,7 +164,7 @@ def build_link_resolver(settings: LinkSettings, dynamodb: Any | None = None) -> 
 def build_feed_refresher(settings: FeedSettings, metrics: FeedMetrics) -> FeedRefresher:
     """The daily list refresh: downloads through the same vetted fetcher, into the domains table."""
     fetcher = HopFetcher(httpx.HTTPTransport(retries=1), SystemResolver(), allow_loopback=settings.allow_loopback)
-    store = DynamoDbDomainStore(aws_client("dynamodb"), settings.domains_table)
+    store = DynamoDbDomainStore(dynamodb_client(), settings.domains_table)
     return FeedRefresher(fetcher, store, SignatureEngine.load_default().trusted_domains, metrics)
 
 
@@ -160,7 +173,7 @@ def build_queued_inspection(settings: InspectSettings, metrics: InspectionMetric
 
 
 def build_queued_undo(settings: UndoSettings, metrics: UndoMetrics) -> QueuedUndo:
-    dynamodb = aws_client("dynamodb")
+    dynamodb = dynamodb_client()
     secrets = secrets_provider()
     http = httpx.Client()
     incidents = IncidentStore(dynamodb, settings.incidents_table)
@@ -172,7 +185,7 @@ def build_queued_undo(settings: UndoSettings, metrics: UndoMetrics) -> QueuedUnd
         incidents=incidents,
         policies=PolicyStore(dynamodb, settings.accounts_table),
         undoer_for=x_client_factory(settings.x, secrets),
-        scheduler=SqsUndoQueue(aws_client("sqs"), settings.undo_queue_url),
+        scheduler=SqsUndoQueue(sqs_client(), settings.undo_queue_url),
         budget=XRateBudget(dynamodb, settings.control_table),
         breaker=CircuitBreaker(
             dynamodb,
@@ -195,7 +208,7 @@ def build_notifier(settings: NotifySettings, metrics: NotificationMetrics) -> In
     def teams() -> TeamsNotifier:
         return TeamsNotifier(http, str(json_secret(secrets, settings.teams_webhook_secret_id)["url"]))
 
-    dynamodb = aws_client("dynamodb")
+    dynamodb = dynamodb_client()
     incidents = IncidentStore(dynamodb, settings.incidents_table)
     policies = PolicyStore(dynamodb, settings.accounts_table) if settings.accounts_table else None
     return IncidentNotifier(
@@ -209,24 +222,24 @@ def build_notifier(settings: NotifySettings, metrics: NotificationMetrics) -> In
 
 
 def build_incident_store(table: str) -> IncidentStore:
-    return IncidentStore(aws_client("dynamodb"), table)
+    return IncidentStore(dynamodb_client(), table)
 
 
 def build_policy_store(table: str) -> PolicyStore:
     """For `takedown breaker`: the accounts table, read fresh."""
-    return PolicyStore(aws_client("dynamodb"), table, max_age_seconds=0)
+    return PolicyStore(dynamodb_client(), table, max_age_seconds=0)
 
 
 def build_restorer(settings: RestoreSettings) -> Callable[[str], XClient]:
     """For `takedown incidents resolve --restore`: the X client of an account, by its policy."""
-    policies = PolicyStore(aws_client("dynamodb"), settings.accounts_table)
+    policies = PolicyStore(dynamodb_client(), settings.accounts_table)
     client_for = x_client_factory(settings.x)
     return lambda account_id: client_for(policies.policy_for(account_id))
 
 
 def build_console(settings: ConsoleSettings) -> APIGatewayHttpResolver:
     """The review console's routes over the incidents and accounts tables; X only to restore."""
-    dynamodb = aws_client("dynamodb")
+    dynamodb = dynamodb_client()
     accounts = AccountAdmin(dynamodb, settings.accounts_table)
     policies = PolicyStore(dynamodb, settings.accounts_table)
     client_for = x_client_factory(settings.x)

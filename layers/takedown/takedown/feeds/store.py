@@ -14,9 +14,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from takedown.links.page import FeedHit
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 _BATCH_GET = 100
 _BATCH_WRITE = 25
@@ -57,7 +60,7 @@ class MemoryDomainStore:
 
 @dataclass
 class DynamoDbDomainStore:
-    dynamodb: Any
+    dynamodb: DynamoDBClient
     table_name: str
     sources: Sequence[str] = ()  # the configured feeds' names: what lookup asks for
 

@@ -17,9 +17,12 @@ import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from takedown.links.page import LandingPage
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 CACHEABLE = frozenset({"page", "not_html", "refused", "loop", "hop_limit"})
 DEFAULT_TTL_SECONDS = 6 * 3600
@@ -57,7 +60,7 @@ class MemoryLinkCache:
 class DynamoDbLinkCache:
     """The link cache table (template.yaml LinkCacheTable), through a low-level DynamoDB client."""
 
-    dynamodb: Any
+    dynamodb: DynamoDBClient
     table_name: str
     ttl_seconds: int = DEFAULT_TTL_SECONDS
     clock: Callable[[], float] = time.time

@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 OVERALL = "all"
 _BUCKET = timedelta(minutes=1)
@@ -37,7 +40,7 @@ class Trip:
 
 
 class CircuitBreaker:
-    def __init__(self, dynamodb: Any, table_name: str, limits: BreakerLimits = BreakerLimits()) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str, limits: BreakerLimits = BreakerLimits()) -> None:
         self._ddb = dynamodb
         self._table = table_name
         self.limits = limits

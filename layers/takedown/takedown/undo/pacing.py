@@ -10,17 +10,20 @@ answers then sets the budget again; a 429 is the backstop.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from takedown.x_api import RateLimit, XAction
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+
 _KEEP_AFTER_RESET = timedelta(hours=1)  # the control table's TTL removes stale windows after this
 
 
 class XRateBudget:
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
         self._ddb = dynamodb
         self._table = table_name
 

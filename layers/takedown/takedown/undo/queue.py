@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from takedown.undo.request import UndoRequest
+
+if TYPE_CHECKING:
+    from types_boto3_sqs import SQSClient
 
 # SQS's longest DelaySeconds. X's windows are 15 minutes, so one delay covers a reset; a longer
 # wait arrives early, finds the budget still spent, and is delayed again.
@@ -12,7 +15,7 @@ MAX_DELAY_SECONDS = 900
 
 
 class SqsUndoQueue:
-    def __init__(self, sqs_client: Any, queue_url: str) -> None:
+    def __init__(self, sqs_client: SQSClient, queue_url: str) -> None:
         self._sqs = sqs_client
         self._queue_url = queue_url
 
