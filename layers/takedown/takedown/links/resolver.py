@@ -165,7 +165,8 @@ class LinkResolver:
 
     def _with_feed_hits(self, pages: list[LandingPage], trusted: frozenset[str]) -> list[LandingPage]:
         """Add the public lists' hits on every host of every chain; trusted names always win."""
-        assert self._domains is not None
+        if self._domains is None:
+            return pages
         names: dict[str, set[str]] = {}
         for page in pages:
             for hop_url in page.chain:
