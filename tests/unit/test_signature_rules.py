@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import socket
+from pathlib import Path
 
 import pytest
 import tldextract
@@ -55,11 +58,23 @@ def test_rule_examples(rule: Rule, example: RuleExample, expected: bool) -> None
     assert fired(rule, example) is expected
 
 
-def test_versions_are_content_hashes() -> None:
-    rule = next(iter(ENGINE.rules.values()))
-    changed = rule.model_copy(update={"weight": rule.weight / 2})
-    assert len(rule.version) == 12 and rule.version != changed.version
-    assert rule.model_copy().version == rule.version
+def test_versions_are_content_hashes(tmp_path: Path) -> None:
+    """A rule's version is its content's SHA-256: the same rule read from another file keeps it, and
+    any change to what it matches, weighs or says gives a new one."""
+    rule = ENGINE.rules["stream.site.name"]
+    canonical = json.dumps(rule.model_dump(mode="json", by_alias=True), sort_keys=True).encode()
+    assert rule.version == hashlib.sha256(canonical).hexdigest()[:12]
+    source = next(path for path in PACKS_DIR.glob("*.yaml") if "stream.site.name" in path.read_text(encoding="utf-8"))
+    copy = tmp_path / "elsewhere.yaml"
+    copy.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    assert next(r for r in load_pack(copy).rules if r.id == rule.id).version == rule.version
+    changes = [
+        {"weight": rule.weight / 2},
+        {"description": rule.description + "."},
+        {"match": rule.match.model_copy(update={"domain_labels": (*rule.match.domain_labels, "newpiratesite")})},
+    ]
+    versions = {rule.model_copy(update=change).version for change in changes}
+    assert len(versions) == len(changes) and rule.version not in versions
 
 
 def test_default_packs_are_substantial_and_cite_their_sources() -> None:
