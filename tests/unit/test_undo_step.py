@@ -276,6 +276,32 @@ def test_the_breaker_switches_a_rule_to_monitor_says_so_once_and_waits_for_a_per
     assert _run(world, _incident(world, "1000000000000000898")).outcome == "undone"
 
 
+class _ConcurrentUndo:
+    """A DynamoDB client under which another undo is counted right after each one of ours."""
+
+    def __init__(self, dynamodb: Any) -> None:
+        self._dynamodb = dynamodb
+
+    def update_item(self, **request: Any) -> Any:
+        ours = self._dynamodb.update_item(**request)
+        self._dynamodb.update_item(**{**request, "ReturnValues": "NONE"})
+        return ours
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dynamodb, name)
+
+
+def test_undos_counted_at_the_same_moment_get_their_own_places_in_the_count() -> None:
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        control = create_tables(dynamodb, ROOT / "template.yaml", prefix="c-")["ControlTable"]
+        breaker = CircuitBreaker(_ConcurrentUndo(dynamodb), control, BreakerLimits(max_undos=2))
+        # Ours is first, another lands before we look: the first two pass, the third is over the limit.
+        assert breaker.count_undo([RULE], NOW) is None  # 1st (the 2nd is the concurrent one)
+        trip = breaker.count_undo([RULE], NOW)  # 3rd
+        assert trip is not None and trip.count == 3
+
+
 def test_the_overall_limit_switches_takedown_to_monitor(world: dict) -> None:
     outcomes = [_run(world, _incident(world, f"10000000000000009{n:02}", rule=f"rule.{n}")).outcome for n in range(21)]
     assert outcomes == ["undone"] * 20 + ["monitored"]

@@ -50,17 +50,22 @@ class CircuitBreaker:
         scopes = [OVERALL, *[f"rule:{rule}" for rule in dict.fromkeys(rules)][: _MAX_SCOPES - 1]]
         minute = int(now.timestamp() // _BUCKET.total_seconds())
         expires = str(int((now + self.limits.window + _BUCKET).timestamp()))
+        # Each undo learns its own place in this minute's count from the atomic ADD, so undos counted at
+        # the same moment get different totals and exactly the first max_undos pass (two undos reading
+        # the bucket after both had added would otherwise both see it over the limit).
+        totals: dict[str, int] = {}
         for scope in scopes:
-            self._ddb.update_item(
+            updated = self._ddb.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": _key(scope, minute)}},
                 UpdateExpression="ADD undos :one SET expires_at = :expires",
                 ExpressionAttributeValues={":one": {"N": "1"}, ":expires": {"N": expires}},
+                ReturnValues="UPDATED_NEW",
             )
+            totals[scope] = int(updated["Attributes"]["undos"]["N"])
         buckets = int(self.limits.window / _BUCKET)
-        keys = [{"pk": {"S": _key(scope, m)}} for scope in scopes for m in range(minute - buckets + 1, minute + 1)]
-        totals = dict.fromkeys(scopes, 0)
-        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        keys = [{"pk": {"S": _key(scope, m)}} for scope in scopes for m in range(minute - buckets + 1, minute)]
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}} if keys else {}
         while request:
             response = self._ddb.batch_get_item(RequestItems=request)
             for item in response.get("Responses", {}).get(self._table, []):
