@@ -40,6 +40,8 @@ class PowertoolsUndoMetrics:
         metrics.add_metric(name="UndoFailures", unit=MetricUnit.Count, value=1)
         if reason.startswith(("X credentials", "X refused")):
             metrics.add_metric(name="XAuthFailures", unit=MetricUnit.Count, value=1)
+        elif reason.startswith("X credits"):
+            metrics.add_metric(name="XCreditFailures", unit=MetricUnit.Count, value=1)
 
     def breaker_tripped(self) -> None:
         metrics.add_metric(name="BreakerTripped", unit=MetricUnit.Count, value=1)

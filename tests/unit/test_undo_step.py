@@ -23,6 +23,7 @@ from takedown.x_api import (
     UndoOutcome,
     XAuthError,
     XCredentialsError,
+    XCreditsError,
     XRateLimitedError,
     XUnavailableError,
     XUnexpectedResponseError,
@@ -230,6 +231,7 @@ def test_an_outage_backs_off_then_fails_for_a_human_on_the_last_try(world: dict)
     ("error", "reason"),
     [
         (XAuthError("unretweet: HTTP 401 Unauthorized", status=401), "X refused the account's credentials"),
+        (XCreditsError("unretweet: HTTP 402 Payment Required", status=402), "X credits exhausted"),
         (XUnexpectedResponseError("unretweet: HTTP 200 but data.retweeted is True"), "unexpected X answer"),
     ],
 )

@@ -20,6 +20,7 @@ from takedown.x_api import (
     XClient,
     XCredentials,
     XCredentialsError,
+    XCreditsError,
     XRateLimitedError,
     XRequestRejectedError,
     XUnavailableError,
@@ -179,6 +180,13 @@ def test_server_errors_are_transient(status: int) -> None:
     with pytest.raises(XUnavailableError) as raised:
         outcome_from_response(response(status), action="unretweet", post_id="1", now=NOW)
     assert raised.value.status == status
+
+
+def test_no_credits_left_is_its_own_failure() -> None:
+    problem = {"title": "Payment Required", "detail": "Your account has no credits left.", "type": "about:blank"}
+    with pytest.raises(XCreditsError, match="HTTP 402 Payment Required - Your account has no credits") as raised:
+        outcome_from_response(response(402, problem), action="unretweet", post_id="1", now=NOW)
+    assert raised.value.status == 402
 
 
 def test_other_client_errors_are_rejected() -> None:

@@ -7,6 +7,8 @@
   the account is delivered too, and is none of our business.
 - `business_key(account_id, post_id)` names one inspection however often X or SQS deliver it:
   the inspect queue's deduplication id and the incident id are both this string.
+- `FoundBy` is how Takedown learnt of a post: X's webhook delivered it, or the sweep
+  (takedown.sweep) read it from the account's timeline because no delivery came.
 
     business_key("1000000000000000001", "1900000000000000001")  # '1000000000000000001-1900000000000000001'
 """
@@ -18,6 +20,7 @@ from typing import Literal
 Api = Literal["account_activity", "x_activity"]
 PostKind = Literal["retweet", "quote", "post"]
 RepostKind = Literal["retweet", "quote"]
+FoundBy = Literal["webhook", "sweep"]
 REPOST_KINDS: frozenset[PostKind] = frozenset({"retweet", "quote"})
 
 

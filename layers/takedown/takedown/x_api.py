@@ -1,13 +1,15 @@
-"""The three X API v2 write calls Takedown makes, and what each answer means for an incident.
+"""The X API v2 calls Takedown makes, and what each answer means for an incident.
 
 - `unretweet`: DELETE /2/users/{account id}/retweets/{ORIGINAL post id} undoes a retweet. X is
   idempotent here: it answers `{"data": {"retweeted": false}}` whether or not there was a retweet.
 - `delete_post`: DELETE /2/tweets/{id} removes a quote post written by the account.
 - `retweet`: POST /2/users/{account id}/retweets puts a retweet back after a false positive.
+- `user_posts`: GET /2/users/{account id}/tweets, one page of the account's own recent posts with
+  what inspection reads (referenced posts and their authors): how the sweep finds lost webhooks.
 
-Every answer becomes an `UndoOutcome` or one of the `XApiError` subclasses below, so the caller can
-decide between "done", "retry later" (XRateLimitedError, XUnavailableError) and "needs a human"
-(every other XApiError) without reading HTTP.
+Every answer becomes an `UndoOutcome` (a `PostsPage` for the read) or one of the `XApiError`
+subclasses below, so the caller can decide between "done", "retry later" (XRateLimitedError,
+XUnavailableError) and "needs a human" (every other XApiError) without reading HTTP.
 
     client = XClient(http, XCredentials.from_secret_string(secret_json))
     outcome = client.unretweet(account_id="1072250532645998596", source_post_id="1415348607813832708")
@@ -85,6 +87,10 @@ class XApiError(Exception):
 
 class XAuthError(XApiError):
     """401/403: the account's tokens are revoked or lack permission. Retrying cannot help."""
+
+
+class XCreditsError(XApiError):
+    """402: the X app has no API credits left (pay-per-use). Nothing works until someone tops them up."""
 
 
 class XRateLimitedError(XApiError):
@@ -229,13 +235,13 @@ def outcome_from_response(response: httpx.Response, *, action: XAction, post_id:
     return replace(outcome, rate_limit=rate_limit)
 
 
-def _outcome(response: httpx.Response, *, action: XAction, post_id: str, now: datetime) -> UndoOutcome:
+def _raise_for_refusal(response: httpx.Response, problems: list[dict[str, Any]], where: str, now: datetime) -> None:
+    """The answers every X call shares: refused credentials, no credits, rate limited, X failing."""
     status = response.status_code
-    body = _json_object(response)
-    problems = _problems(body)
-    where = f"{action} {post_id}: HTTP {status}"
     if status in (401, 403):
         raise XAuthError(f"{where} {_describe(problems)}", status=status)
+    if status == 402:
+        raise XCreditsError(f"{where} {_describe(problems)}", status=status)
     if status == 429:
         reset_at = _rate_limit_reset(response.headers, now)
         wait = max(1.0, (reset_at - now).total_seconds())
@@ -244,6 +250,14 @@ def _outcome(response: httpx.Response, *, action: XAction, post_id: str, now: da
         )
     if status >= 500:
         raise XUnavailableError(f"{where} {_describe(problems)}", status=status)
+
+
+def _outcome(response: httpx.Response, *, action: XAction, post_id: str, now: datetime) -> UndoOutcome:
+    status = response.status_code
+    body = _json_object(response)
+    problems = _problems(body)
+    where = f"{action} {post_id}: HTTP {status}"
+    _raise_for_refusal(response, problems, where, now)
     data = body.get("data") if body else None
     if 200 <= status < 300 and isinstance(data, dict):
         key, expected = _EXPECTED_DATA[action]
@@ -255,6 +269,65 @@ def _outcome(response: httpx.Response, *, action: XAction, post_id: str, now: da
     if 200 <= status < 300:
         raise XUnexpectedResponseError(f"{where} without data {_describe(problems)}", status=status)
     raise XRequestRejectedError(f"{where} {_describe(problems)}", status=status)
+
+
+# What the sweep asks X for, so that a post read from the timeline carries what inspection reads in a
+# webhook delivery: the repost's reference, the original post (text, links, media, flags) and its
+# author's profile. X's wire names (tweet.fields, referenced_tweets, includes.tweets), which its
+# OpenAPI document (v2.167) spells post.fields / referenced_posts in this endpoint's shared parameters.
+USER_POSTS_PARAMETERS = {
+    "tweet.fields": "attachments,author_id,created_at,entities,lang,note_tweet,possibly_sensitive,"
+    "referenced_tweets,source",
+    "expansions": "author_id,referenced_tweets.id,referenced_tweets.id.author_id",
+    "user.fields": "created_at,description,profile_image_url,public_metrics,verified,verified_type",
+}
+USER_POSTS_MAX_RESULTS = 100  # X's largest page
+
+
+@dataclass(frozen=True, slots=True)
+class PostsPage:
+    """One page of an account's posts, newest first, as X answered it.
+
+    `includes` holds the expansions (referenced posts under "tweets", authors under "users");
+    `next_token` the following (older) page, None on the last; `body` the answer's bytes as X sent
+    them, kept as evidence when a post on the page turns out bad.
+    """
+
+    posts: tuple[dict[str, Any], ...]
+    includes: dict[str, Any]
+    next_token: str | None
+    body: bytes
+    rate_limit: RateLimit | None = None
+
+
+def posts_page_from_response(response: httpx.Response, *, account_id: str, now: datetime) -> PostsPage:
+    """Map an answer of GET /2/users/{id}/tweets to a page, or raise the matching XApiError. Pure."""
+    rate_limit = RateLimit.from_headers(response.headers)
+    body = _json_object(response)
+    problems = _problems(body)
+    where = f"user_posts {account_id}: HTTP {response.status_code}"
+    try:
+        _raise_for_refusal(response, problems, where, now)
+        if not 200 <= response.status_code < 300:
+            raise XRequestRejectedError(f"{where} {_describe(problems)}", status=response.status_code)
+        # A page may carry partial errors beside its data (a referenced post since deleted): the
+        # posts are still the account's; only an answer without a readable page is unexpected.
+        data = body.get("data", []) if body else None
+        meta = body.get("meta", {}) if body else None
+        includes = body.get("includes", {}) if body else None
+        if not isinstance(data, list) or not isinstance(meta, dict) or not isinstance(includes, dict):
+            raise XUnexpectedResponseError(f"{where} without a page of posts", status=response.status_code)
+    except XApiError as error:
+        error.rate_limit = rate_limit
+        raise
+    next_token = meta.get("next_token")
+    return PostsPage(
+        posts=tuple(post for post in data if isinstance(post, dict)),
+        includes=includes,
+        next_token=next_token if isinstance(next_token, str) and next_token else None,
+        body=response.content,
+        rate_limit=rate_limit,
+    )
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
@@ -339,6 +412,31 @@ class XClient:
         """Retweet `post_id` as the account again: restores a repost undone by a false positive."""
         path = f"/2/users/{_numeric_id(account_id, 'account_id')}/retweets"
         return self._call("retweet", "POST", path, _numeric_id(post_id, "post_id"), {"tweet_id": post_id})
+
+    def user_posts(
+        self,
+        account_id: str,
+        *,
+        since_id: str | None = None,
+        start_time: datetime | None = None,
+        pagination_token: str | None = None,
+    ) -> PostsPage:
+        """One page of the account's own posts newer than `since_id` (or since `start_time`), newest first."""
+        params = {**USER_POSTS_PARAMETERS, "max_results": str(USER_POSTS_MAX_RESULTS)}
+        if since_id is not None:
+            params["since_id"] = _numeric_id(since_id, "since_id")
+        if start_time is not None:
+            params["start_time"] = start_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if pagination_token is not None:
+            params["pagination_token"] = pagination_token
+        url = f"{self._base_url}/2/users/{_numeric_id(account_id, 'account_id')}/tweets"
+        try:
+            response = self._http.get(
+                url, params=params, headers={"Accept": "application/json"}, auth=self._auth, timeout=self._timeout
+            )
+        except httpx.TransportError as exc:
+            raise XUnavailableError(f"user_posts {account_id}: {type(exc).__name__}") from exc
+        return posts_page_from_response(response, account_id=account_id, now=self._clock())
 
     def _call(
         self, action: XAction, method: str, path: str, post_id: str, json_body: dict[str, str] | None = None

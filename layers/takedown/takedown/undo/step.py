@@ -40,6 +40,7 @@ from takedown.x_api import (
     XApiError,
     XAuthError,
     XCredentialsError,
+    XCreditsError,
     XRateLimitedError,
     XUnavailableError,
 )
@@ -163,6 +164,8 @@ class UndoStep:
             return self._retry(incident, request, now + timedelta(seconds=delay), "X unavailable", error)
         except XAuthError as error:
             return self._failed(incident, f"X refused the account's credentials: {error}", permanent=True)
+        except XCreditsError as error:  # the app's pay-per-use credits ran out: a person tops them up
+            return self._failed(incident, f"X credits exhausted: {error}", permanent=True)
         except XApiError as error:  # any other refusal, or an answer that does not say it took effect
             return self._failed(incident, f"unexpected X answer: {error}", permanent=True)
         self._budget.record(incident.account_id, x_action, outcome.rate_limit)

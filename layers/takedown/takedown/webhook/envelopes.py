@@ -20,7 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from takedown.post import Api, PostKind, business_key, is_candidate
+from takedown.evidence import RawSource
+from takedown.post import Api, FoundBy, PostKind, business_key, is_candidate
 from takedown.webhook.exceptions import MalformedDeliveryError
 
 # XAA event types that announce a new post by (or involving) the filtered user.
@@ -30,8 +31,9 @@ XAA_POST_EVENT_TYPES = frozenset({"post.create", "post.repost.create", "post.quo
 class PostEvent(BaseModel):
     """One new post delivered for a subscribed account, exactly as X described it.
 
-    `post` is the raw post object (a v1.1 tweet for AAA, a v2 post for XAA) and `includes` the
-    XAA expansions (referenced posts and users); inspection normalises both into one model.
+    `post` is the raw post object (a v1.1 tweet for AAA, a v2 post for XAA and for the sweep) and
+    `includes` the v2 expansions (referenced posts and users); inspection normalises both into one
+    model. `found_by` says which path brought it: the inspection ledger lets only the first act.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -42,9 +44,13 @@ class PostEvent(BaseModel):
     author_id: str
     kind: PostKind
     referenced_post_id: str | None = None
+    # The bytes it was read from, already in the evidence bucket (takedown.evidence): the webhook
+    # delivery and its signature, or X's API answer for a post the sweep found.
+    raw_source: RawSource | None = None
     received_at: datetime
     post: dict[str, Any]
     includes: dict[str, Any] | None = None
+    found_by: FoundBy = "webhook"
 
     @property
     def by_account(self) -> bool:
@@ -173,28 +179,43 @@ def _read_x_activity(data: dict[str, Any], received_at: datetime) -> Delivery:
         account_id = str(filter_.get("user_id") or (payload or {}).get("user_id") or "")
         return Delivery(api="x_activity", account_id=account_id, event_kinds=(event_type,), posts=())
     account_id = _id(filter_.get("user_id"), "data.filter.user_id")
-    if not isinstance(payload, dict):
-        raise MalformedDeliveryError("data.payload is not an object")
     includes = data.get("includes") if isinstance(data.get("includes"), dict) else {}
+    post = read_v2_post(payload, includes, account_id, received_at, where="data.payload")
+    return Delivery(api="x_activity", account_id=account_id, event_kinds=(event_type,), posts=(post,))
+
+
+def read_v2_post(
+    payload: Any,
+    includes: dict[str, Any],
+    account_id: str,
+    received_at: datetime,
+    *,
+    found_by: FoundBy = "webhook",
+    where: str,
+) -> PostEvent:
+    """One v2 post (an XAA `post.create` payload, or an item of `GET /2/users/{id}/tweets`) with its
+    expansions; `where` names it in errors. A repost is found by its `referenced_tweets`."""
+    if not isinstance(payload, dict):
+        raise MalformedDeliveryError(f"{where} is not an object")
     kind: PostKind = "post"
     referenced: str | None = None
     for reference in payload.get("referenced_tweets") or []:
         if isinstance(reference, dict) and reference.get("type") in ("retweeted", "quoted"):
             kind = "retweet" if reference["type"] == "retweeted" else "quote"
-            referenced = _id(reference.get("id"), "data.payload.referenced_tweets[].id")
+            referenced = _id(reference.get("id"), f"{where}.referenced_tweets[].id")
             break
-    post = PostEvent(
+    return PostEvent(
         api="x_activity",
         account_id=account_id,
-        post_id=_id(payload.get("id"), "data.payload.id"),
-        author_id=_id(payload.get("author_id"), "data.payload.author_id"),
+        post_id=_id(payload.get("id"), f"{where}.id"),
+        author_id=_id(payload.get("author_id"), f"{where}.author_id"),
         kind=kind,
         referenced_post_id=referenced,
         received_at=received_at,
         post=payload,
         includes=includes,
+        found_by=found_by,
     )
-    return Delivery(api="x_activity", account_id=account_id, event_kinds=(event_type,), posts=(post,))
 
 
 def _id(value: Any, where: str) -> str:
