@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from botocore.exceptions import ClientError
+from pydantic import SecretStr
 
 from takedown.console import AccountAdmin, ReviewDesk, build_console_app
 from takedown.feeds import DynamoDbDomainStore, FeedMetrics, FeedRefresher
@@ -39,6 +40,7 @@ from takedown.settings import (
     RestoreSettings,
     UndoSettings,
     WebhookSettings,
+    SubscriptionSettings,
     XSettings,
 )
 from takedown.signatures import SignatureEngine
@@ -50,6 +52,7 @@ from takedown.webhook import WebhookIntake
 from takedown.x_api import XClient, XCredentials, XCredentialsError
 
 if TYPE_CHECKING:
+from takedown.x_subscriptions import XSubscriptions
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_secretsmanager import SecretsManagerClient
     from types_boto3_sqs import SQSClient
@@ -86,11 +89,7 @@ def x_client_factory(settings: XSettings, secrets: SecretsProvider | None = None
     http = httpx.Client()
 
     def client_for(policy: AccountPolicy) -> XClient:
-        app = _credentials_secret(secrets, settings.consumer_secret_id)
-        user = _credentials_secret(
-            secrets, policy.credentials_secret or f"{settings.account_secret_prefix}{policy.account_id}"
-        )
-        return XClient(http, XCredentials.from_secret_string(json.dumps({**app, **user})), base_url=settings.base_url)
+        return XClient(http, _account_credentials(secrets, settings, policy), base_url=settings.base_url)
 
     return client_for
 
@@ -102,6 +101,33 @@ _MISSING_SECRET_CODES = frozenset({"ResourceNotFoundException", "AccessDeniedExc
 
 def _credentials_secret(secrets: SecretsProvider, secret_id: str) -> dict[str, Any]:
     try:
+def _account_credentials(secrets: SecretsProvider, settings: XSettings, policy: AccountPolicy) -> XCredentials:
+    """The app's consumer credentials plus the account's user tokens, from their secrets."""
+    app = _credentials_secret(secrets, settings.consumer_secret_id)
+    user = _credentials_secret(
+        secrets, policy.credentials_secret or f"{settings.account_secret_prefix}{policy.account_id}"
+    )
+    return XCredentials.from_secret_string(json.dumps({**app, **user}))
+
+
+def build_x_subscriptions(settings: SubscriptionSettings) -> tuple[XSubscriptions, Callable[[str], XCredentials]]:
+    """For `takedown webhook|accounts|replay`: X as the app (its bearer token), and each account's
+    credentials by account id (its policy's own secret when the accounts table names one)."""
+    secrets = secrets_provider()
+    app = _credentials_secret(secrets, settings.app_secret_id)
+    token = app.get("bearer_token")
+    if not isinstance(token, str) or not token.strip():
+        raise XCredentialsError(f"secret {settings.app_secret_id} has no bearer_token")
+    admin = XSubscriptions(httpx.Client(), SecretStr(token), base_url=settings.x.base_url)
+    policies = PolicyStore(dynamodb_client(), settings.accounts_table) if settings.accounts_table else None
+
+    def credentials_for(account_id: str) -> XCredentials:
+        policy = policies.policy_for(account_id) if policies else AccountPolicy(account_id=account_id)
+        return _account_credentials(secrets, settings.x, policy)
+
+    return admin, credentials_for
+
+
         return json_secret(secrets, secret_id)
     except (TransformParameterError, TypeError):
         raise XCredentialsError(f"secret {secret_id} is not a JSON object") from None

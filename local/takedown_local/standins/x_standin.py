@@ -13,6 +13,9 @@
 - Faults on demand: `fail_next(status=429, reset_in=2)`, `fail_next(status=503, times=3)`,
   `delay_next(seconds)` (for client timeouts; the request is still carried out afterwards, as on X).
 - Every request is recorded as {"method", "path", "status", "at"}: `calls`, and GET /_standin/calls.
+- The delivery side (x_deliveries.py): webhooks with X's CRC call-back, Account Activity and X
+  Activity subscriptions, and replay, answered with the app's bearer token (`app_bearer_token`);
+  an Account Activity subscription is made with the account's own OAuth 1.0a tokens, as on X.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from takedown_local.standins.server import FaultScript, LoopbackServer, json_response
+from takedown_local.standins.x_deliveries import XDeliveries
 
 RATE_LIMIT = 50  # X: unretweet, retweet and delete post all allow 50 requests / 15 min per user
 RATE_WINDOW_SECONDS = 15 * 60
@@ -48,8 +52,41 @@ _ROUTES = Map(
         Rule("/2/users/<user_id>/retweets/<post_id>", methods=["DELETE"], endpoint="unretweet"),
         Rule("/2/users/<user_id>/retweets", methods=["POST"], endpoint="retweet"),
         Rule("/2/tweets/<post_id>", methods=["DELETE"], endpoint="delete_post"),
+        Rule("/2/webhooks", methods=["POST"], endpoint="webhooks.create"),
+        Rule("/2/webhooks", methods=["GET"], endpoint="webhooks.list"),
+        Rule("/2/webhooks/replay", methods=["POST"], endpoint="webhooks.replay"),
+        Rule("/2/webhooks/<webhook_id>", methods=["DELETE"], endpoint="webhooks.delete"),
+        Rule("/2/webhooks/<webhook_id>", methods=["PUT"], endpoint="webhooks.validate"),
+        Rule("/2/account_activity/webhooks/<webhook_id>/subscriptions/all", methods=["POST"], endpoint="aaa.subscribe"),
+        Rule("/2/account_activity/webhooks/<webhook_id>/subscriptions/all", methods=["GET"], endpoint="aaa.check"),
+        Rule("/2/account_activity/webhooks/<webhook_id>/subscriptions/all/list", methods=["GET"], endpoint="aaa.list"),
+        Rule(
+            "/2/account_activity/webhooks/<webhook_id>/subscriptions/<user_id>/all",
+            methods=["DELETE"],
+            endpoint="aaa.delete",
+        ),
+        Rule("/2/activity/subscriptions", methods=["POST"], endpoint="xaa.create"),
+        Rule("/2/activity/subscriptions", methods=["GET"], endpoint="xaa.list"),
+        Rule("/2/activity/subscriptions/<subscription_id>", methods=["DELETE"], endpoint="xaa.delete"),
     ]
 )
+# Who may call each delivery endpoint, as the OpenAPI spec's `security` says: the app's bearer
+# token ("app"), an account's user context ("user"), or either.
+_DELIVERY_AUTH = {
+    "webhooks.create": {"app", "user"},
+    "webhooks.list": {"app"},
+    "webhooks.replay": {"app"},
+    "webhooks.delete": {"app", "user"},
+    "webhooks.validate": {"app", "user"},
+    "aaa.subscribe": {"user"},
+    "aaa.check": {"user"},
+    "aaa.list": {"app"},
+    "aaa.delete": {"app"},
+    "xaa.create": {"app", "user"},
+    "xaa.list": {"app", "user"},
+    "xaa.delete": {"app"},
+}
+APPLICATION_ID = "29000000"  # the app's numeric id, as X shows it in subscription lists
 _NUMERIC_ID = re.compile(r"^[0-9]{1,19}$")
 
 
@@ -160,6 +197,7 @@ class XStandIn(LoopbackServer):
         clock: Callable[[], float] = time.time,
         rate_limit: int = RATE_LIMIT,
         rate_window_seconds: float = RATE_WINDOW_SECONDS,
+        app_bearer_token: str | None = None,
     ) -> None:
         super().__init__(port)
         self._rate_limit = rate_limit  # X's own by default; benchmarks raise it to measure the pipeline
@@ -178,6 +216,8 @@ class XStandIn(LoopbackServer):
         self._authors: dict[str, str] = {}
         self._deleted: set[str] = set()
         self._windows: dict[tuple[str, str], _RateWindow] = {}
+        self._app_bearer_token = app_bearer_token
+        self.deliveries = XDeliveries(consumer_secret, clock=clock)
 
     # --- seeding, faults and inspection (test side) ---
 
@@ -232,6 +272,7 @@ class XStandIn(LoopbackServer):
             self._deleted.clear()
             self._windows.clear()
         self._validator.forget_nonces()
+        self.deliveries.reset()
 
     # --- serving ---
 
@@ -266,6 +307,8 @@ class XStandIn(LoopbackServer):
             endpoint, args = _ROUTES.bind_to_environ(request.environ).match()
         except HTTPException as exc:
             return json_response(exc.code or 404, _problem(exc.code or 404))
+        if endpoint in _DELIVERY_AUTH:
+            return self._serve_deliveries(endpoint, args, request)
         user_id = self._authenticate(request)
         if user_id is None:
             return json_response(401, _problem(401))
@@ -295,6 +338,58 @@ class XStandIn(LoopbackServer):
             if endpoint == "delete_post":
                 return self._delete_post(user_id, args["post_id"], limits)
         return self._retweet(user_id, request, limits)
+
+    def _serve_deliveries(self, endpoint: str, args: Mapping[str, str], request: Request) -> Response:
+        """Webhooks, subscriptions and replay (x_deliveries.py), after X's auth and id checks."""
+        authorization = request.headers.get("Authorization", "")
+        app = self._app_bearer_token is not None and hmac.compare_digest(
+            authorization.encode(), f"Bearer {self._app_bearer_token}".encode()
+        )
+        user_id = None if app else self._authenticate(request)
+        if not app and user_id is None:
+            return json_response(401, _problem(401))
+        if ("app" if app else "user") not in _DELIVERY_AUTH[endpoint]:
+            return json_response(
+                403,
+                {
+                    "title": "Unsupported Authentication",
+                    "detail": f"Authenticating with {'OAuth 2.0 Application-Only' if app else 'a user context'} is "
+                    "forbidden for this endpoint.",
+                    "type": "https://api.x.com/2/problems/unsupported-authentication",
+                    "status": 403,
+                },
+            )
+        for name, value in args.items():
+            if not _NUMERIC_ID.fullmatch(value):
+                return json_response(400, _invalid_request(name, value))
+        with self._lock:
+            limits = self._count_request(user_id or "app", endpoint)
+            if limits is None:
+                reset = self._windows[(user_id or "app", endpoint)].started + self._rate_window
+                return json_response(429, _problem(429), _rate_headers(self._rate_limit, 0, reset))
+        try:
+            body = json.loads(request.get_data()) if request.get_data() else None
+        except ValueError:
+            return json_response(400, _invalid_request("body", ""), limits)
+        deliveries = self.deliveries
+        answers = {
+            "webhooks.create": lambda: deliveries.create_webhook(body),
+            "webhooks.list": deliveries.list_webhooks,
+            "webhooks.replay": lambda: deliveries.replay(body),
+            "webhooks.delete": lambda: deliveries.delete_webhook(args["webhook_id"]),
+            "webhooks.validate": lambda: deliveries.validate_webhook(args["webhook_id"]),
+            "aaa.subscribe": lambda: deliveries.aaa_subscribe(args["webhook_id"], str(user_id)),
+            "aaa.check": lambda: deliveries.aaa_check(args["webhook_id"], str(user_id)),
+            "aaa.list": lambda: deliveries.aaa_list(args["webhook_id"], APPLICATION_ID),
+            "aaa.delete": lambda: deliveries.aaa_delete(args["webhook_id"], args["user_id"]),
+            "xaa.create": lambda: deliveries.xaa_create(body),
+            "xaa.list": lambda: deliveries.xaa_list(
+                request.args.get("max_results"), request.args.get("pagination_token")
+            ),
+            "xaa.delete": lambda: deliveries.xaa_delete(args["subscription_id"]),
+        }
+        status, answer = answers[endpoint]()
+        return json_response(status, answer, limits)
 
     def _authenticate(self, request: Request) -> str | None:
         """The user id the request acts as, or None when its credentials do not verify."""

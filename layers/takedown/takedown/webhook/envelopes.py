@@ -179,7 +179,7 @@ def _read_x_activity(data: dict[str, Any], received_at: datetime) -> Delivery:
         account_id = str(filter_.get("user_id") or (payload or {}).get("user_id") or "")
         return Delivery(api="x_activity", account_id=account_id, event_kinds=(event_type,), posts=())
     account_id = _id(filter_.get("user_id"), "data.filter.user_id")
-    includes = data.get("includes") if isinstance(data.get("includes"), dict) else {}
+    includes: dict[str, Any] = data["includes"] if isinstance(data.get("includes"), dict) else {}
     post = read_v2_post(payload, includes, account_id, received_at, where="data.payload")
     return Delivery(api="x_activity", account_id=account_id, event_kinds=(event_type,), posts=(post,))
 
