@@ -159,6 +159,26 @@ class RestoreSettings:
 
 
 @dataclass(frozen=True)
+class SubscriptionSettings:
+    """What `takedown webhook`, `accounts subscribe` and `replay` need: X, the app's bearer token
+    (OAuth 2.0 App Only, for the app's own calls) and each account's tokens (to subscribe it)."""
+
+    x: XSettings
+    app_secret_id: str  # {"bearer_token": "..."}: the app's bearer token from X's developer portal
+    webhook_id: str | None = None  # the webhook to act on; none: the app's only webhook
+    accounts_table: str | None = None  # an account's policy may name its own credentials secret
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        return cls(
+            x=XSettings.from_env(env),
+            app_secret_id=_required(env, "X_APP_SECRET_ID"),
+            webhook_id=env.get("X_WEBHOOK_ID") or None,
+            accounts_table=env.get("ACCOUNTS_TABLE") or None,
+        )
+
+
+@dataclass(frozen=True)
 class NotifySettings:
     incidents_table: str
     teams_webhook_secret_id: str  # {"url": "https://..."}: the Workflows webhook URL is a credential
@@ -179,26 +199,6 @@ class NotifySettings:
 
 @dataclass(frozen=True)
 class FeedSettings:
-@dataclass(frozen=True)
-class SubscriptionSettings:
-    """What `takedown webhook`, `accounts subscribe` and `replay` need: X, the app's bearer token
-    (OAuth 2.0 App Only, for the app's own calls) and each account's tokens (to subscribe it)."""
-
-    x: XSettings
-    app_secret_id: str  # {"bearer_token": "..."}: the app's bearer token from X's developer portal
-    webhook_id: str | None = None  # the webhook to act on; none: the app's only webhook
-    accounts_table: str | None = None  # an account's policy may name its own credentials secret
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Self:
-        return cls(
-            x=XSettings.from_env(env),
-            app_secret_id=_required(env, "X_APP_SECRET_ID"),
-            webhook_id=env.get("X_WEBHOOK_ID") or None,
-            accounts_table=env.get("ACCOUNTS_TABLE") or None,
-        )
-
-
     """The daily refresh of public domain lists (functions/feeds)."""
 
     domains_table: str

@@ -38,9 +38,9 @@ from takedown.settings import (
     LinkSettings,
     NotifySettings,
     RestoreSettings,
+    SubscriptionSettings,
     UndoSettings,
     WebhookSettings,
-    SubscriptionSettings,
     XSettings,
 )
 from takedown.signatures import SignatureEngine
@@ -50,9 +50,9 @@ from takedown.undo.alerts import TeamsBreakerAlert
 from takedown.undo.step import UndoMetrics
 from takedown.webhook import WebhookIntake
 from takedown.x_api import XClient, XCredentials, XCredentialsError
+from takedown.x_subscriptions import XSubscriptions
 
 if TYPE_CHECKING:
-from takedown.x_subscriptions import XSubscriptions
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_secretsmanager import SecretsManagerClient
     from types_boto3_sqs import SQSClient
@@ -94,13 +94,6 @@ def x_client_factory(settings: XSettings, secrets: SecretsProvider | None = None
     return client_for
 
 
-# Secrets Manager answers that mean "no usable credentials": a person must set them. Throttling and
-# outages are not among them; they propagate, and the queue tries again.
-_MISSING_SECRET_CODES = frozenset({"ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure"})
-
-
-def _credentials_secret(secrets: SecretsProvider, secret_id: str) -> dict[str, Any]:
-    try:
 def _account_credentials(secrets: SecretsProvider, settings: XSettings, policy: AccountPolicy) -> XCredentials:
     """The app's consumer credentials plus the account's user tokens, from their secrets."""
     app = _credentials_secret(secrets, settings.consumer_secret_id)
@@ -128,6 +121,13 @@ def build_x_subscriptions(settings: SubscriptionSettings) -> tuple[XSubscription
     return admin, credentials_for
 
 
+# Secrets Manager answers that mean "no usable credentials": a person must set them. Throttling and
+# outages are not among them; they propagate, and the queue tries again.
+_MISSING_SECRET_CODES = frozenset({"ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure"})
+
+
+def _credentials_secret(secrets: SecretsProvider, secret_id: str) -> dict[str, Any]:
+    try:
         return json_secret(secrets, secret_id)
     except (TransformParameterError, TypeError):
         raise XCredentialsError(f"secret {secret_id} is not a JSON object") from None
