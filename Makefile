@@ -23,7 +23,7 @@ help:
 	@echo "make bench  - print the performance figures as JSON lines"
 	@echo "make eval   - precision and recall of the judgement on the evaluation corpus, with its gate"
 
-$(VENV)/.installed: requirements-dev.txt layers/takedown/requirements.txt pyproject.toml local/pyproject.toml local/requirements.txt
+$(VENV)/.installed: requirements-dev.txt layers/takedown/requirements.txt cli/requirements.txt pyproject.toml local/pyproject.toml local/requirements.txt
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv install 3.13.0, or set PYTHON313=...)"; exit 1; }
 	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==26.3

@@ -7,67 +7,76 @@ list --status monitored`), then reset the rule, or everything with `--all`.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
+from typing import Annotated
 
-from botocore.exceptions import BotoCoreError, ClientError
+import typer
 
-from takedown.policy import PolicyStore
 from takedown.wiring import build_policy_store
+from takedown_cli.errors import NotFoundError, UsageProblemError
+from takedown_cli.options import JsonOption, TableOption, table_name, wants_json
+from takedown_cli.output import new_table, print_json, stdout
+
+ACCOUNTS_TABLE = "ACCOUNTS_TABLE"
+
+app = typer.Typer(
+    help="What the circuit breaker holds in monitor, and switching it back. Table: --table or ACCOUNTS_TABLE.",
+    no_args_is_help=True,
+)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("breaker", help="what the circuit breaker holds in monitor; switch it back")
-    parser.add_argument("--table", default=os.environ.get("ACCOUNTS_TABLE"), help="accounts table name")
-    commands = parser.add_subparsers(dest="breaker_command", required=True)
-    show = commands.add_parser("show", help="the rules held in monitor and the kill switch")
-    show.set_defaults(handler=show_breaker)
-    reset = commands.add_parser("reset", help="switch a held rule, or everything, back to enforce")
-    which = reset.add_mutually_exclusive_group(required=True)
-    which.add_argument("--rule", help="the rule id the Teams card named")
-    which.add_argument("--all", action="store_true", help="every held rule, and the kill switch off")
-    reset.set_defaults(handler=reset_breaker)
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="breaker")
 
 
-def _policies(args: argparse.Namespace) -> PolicyStore:
-    if not args.table:
-        sys.exit("takedown breaker: set --table or ACCOUNTS_TABLE")
-    return build_policy_store(args.table)
+@app.callback()
+def breaker(table: TableOption = None) -> None:
+    """What the circuit breaker holds in monitor, and switching it back. Table: --table or ACCOUNTS_TABLE."""
 
 
-def show_breaker(args: argparse.Namespace) -> int:
-    try:
-        settings = _policies(args).settings()
-    except (BotoCoreError, ClientError) as error:
-        sys.stderr.write(f"takedown breaker: cannot read the accounts table: {error}\n")
-        return 3
-    state = {
-        "kill_switch": settings.kill_switch,
-        "kill_switch_reason": settings.kill_switch_reason,
-        "monitored_rules": sorted(settings.monitored_rules),
-    }
-    sys.stdout.write(json.dumps(state) + "\n")
-    return 0
+@app.command("show")
+def show(ctx: typer.Context, table: TableOption = None, as_json: JsonOption = False) -> None:
+    """The rules held in monitor and the kill switch."""
+    settings = build_policy_store(table_name(ctx, ACCOUNTS_TABLE)).settings()
+    if wants_json(ctx):
+        print_json(
+            {
+                "kill_switch": settings.kill_switch,
+                "kill_switch_reason": settings.kill_switch_reason,
+                "monitored_rules": sorted(settings.monitored_rules),
+            }
+        )
+        return
+    out = stdout()
+    switch = f"[bold red]on[/] ({settings.kill_switch_reason or 'no reason given'})" if settings.kill_switch else "off"
+    out.print(f"kill switch: {switch}")
+    if not settings.monitored_rules:
+        out.print("no rule is held in monitor")
+        return
+    held = new_table("rule held in monitor")
+    for rule in sorted(settings.monitored_rules):
+        held.add_row(rule)
+    out.print(held)
 
 
-def reset_breaker(args: argparse.Namespace) -> int:
-    policies = _policies(args)
-    try:
-        held = policies.settings().monitored_rules
-        if args.all:
-            for rule in sorted(held):
-                policies.set_rule_monitored(rule, monitored=False)
-            policies.set_kill_switch(False)
-            sys.stdout.write(f"switched back: {len(held)} rule(s) and the kill switch\n")
-            return 0
-        if args.rule not in held:
-            sys.stderr.write(f"takedown breaker: rule {args.rule} is not held in monitor\n")
-            return 4
-        policies.set_rule_monitored(args.rule, monitored=False)
-    except (BotoCoreError, ClientError) as error:
-        sys.stderr.write(f"takedown breaker: cannot update the accounts table: {error}\n")
-        return 3
-    sys.stdout.write(f"switched back: {args.rule}\n")
-    return 0
+@app.command("reset")
+def reset(
+    ctx: typer.Context,
+    rule: Annotated[str | None, typer.Option(help="the rule id the Teams card named")] = None,
+    every: Annotated[bool, typer.Option("--all", help="every held rule, and the kill switch off")] = False,
+    table: TableOption = None,
+) -> None:
+    """Switch a held rule, or everything, back to enforce."""
+    if (rule is None) == (not every):
+        raise UsageProblemError("say which: --rule RULE or --all")
+    policies = build_policy_store(table_name(ctx, ACCOUNTS_TABLE))
+    held = policies.settings().monitored_rules
+    if every:
+        for name in sorted(held):
+            policies.set_rule_monitored(name, monitored=False)
+        policies.set_kill_switch(False)
+        stdout().print(f"switched back: {len(held)} rule(s) and the kill switch")
+        return
+    if rule not in held:
+        raise NotFoundError(f"rule {rule} is not held in monitor")
+    policies.set_rule_monitored(str(rule), monitored=False)
+    stdout().print(f"switched back: {rule}")

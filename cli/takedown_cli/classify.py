@@ -8,17 +8,18 @@ bad verdict, "ignore" for a clean one; any other post is "ignore". No network ca
 `--follow-links` is given: then each post's links are resolved as inspection does (`--allow-loopback`
 for local testing) and each record says where they led.
 A line that cannot be read is reported on stderr with its line number, and the rest still run; the
-exit code is 1 if any was bad.
+exit code is 1 if any was bad (2 if the file cannot be read).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
+
+import typer
 
 from takedown.decision import decide
 from takedown.judgement.judge import Judge
@@ -29,36 +30,40 @@ from takedown.repost import Repost
 from takedown.settings import LinkSettings
 from takedown.webhook import MalformedDeliveryError, read_delivery
 from takedown.wiring import build_link_resolver
+from takedown_cli.errors import UsageProblemError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `takedown classify [FILE|-]`."""
-    parser = subparsers.add_parser("classify", help="classify webhook payloads offline (one JSON envelope per line)")
-    parser.add_argument("file", nargs="?", default="-", help="a file of JSON lines, or - for standard input")
-    parser.add_argument("--explain", action="store_true", help="show each rule and model contribution, readably")
-    parser.add_argument(
-        "--follow-links", action="store_true", help="resolve each post's links as inspection does (network)"
-    )
-    parser.add_argument(
-        "--allow-loopback", action="store_true", help="with --follow-links: let the fetcher reach 127.0.0.1 (testing)"
-    )
-    parser.set_defaults(handler=run)
+def register(root: typer.Typer) -> None:
+    root.command("classify")(classify)
 
 
-def run(args: argparse.Namespace) -> int:
-    """The `classify` handler: 0 when every line was read, 1 when some were not, 2 when the file wasn't."""
+def classify(
+    file: Annotated[
+        str, typer.Argument(help="a file of JSON lines (one webhook body per line), or - for standard input")
+    ] = "-",
+    explain: Annotated[bool, typer.Option("--explain", help="show each rule and model contribution, readably")] = False,
+    follow_links: Annotated[
+        bool, typer.Option("--follow-links", help="resolve each post's links as inspection does (network)")
+    ] = False,
+    allow_loopback: Annotated[
+        bool, typer.Option("--allow-loopback", help="with --follow-links: let the fetcher reach 127.0.0.1 (testing)")
+    ] = False,
+) -> None:
+    """Classify webhook payloads offline: one JSON verdict per post (exit 1 if a line could not be read)."""
     judge = Judge.load_default()
     links = None
-    if args.follow_links:
-        links = build_link_resolver(LinkSettings(follow=True, allow_loopback=args.allow_loopback))
-    if args.file == "-":
-        return classify_lines(sys.stdin, judge, sys.stdout, sys.stderr, explain=args.explain, links=links)
-    try:
-        with open(args.file, encoding="utf-8") as lines:
-            return classify_lines(lines, judge, sys.stdout, sys.stderr, explain=args.explain, links=links)
-    except OSError as error:
-        sys.stderr.write(f"takedown classify: cannot read {args.file}: {error.strerror}\n")
-        return 2
+    if follow_links:
+        links = build_link_resolver(LinkSettings(follow=True, allow_loopback=allow_loopback))
+    if file == "-":
+        code = classify_lines(sys.stdin, judge, sys.stdout, sys.stderr, explain=explain, links=links)
+    else:
+        try:
+            with open(file, encoding="utf-8") as lines:
+                code = classify_lines(lines, judge, sys.stdout, sys.stderr, explain=explain, links=links)
+        except OSError as error:
+            raise UsageProblemError(f"cannot read {file}: {error.strerror}") from None
+    if code:
+        raise typer.Exit(code)
 
 
 def classify_lines(

@@ -8,10 +8,11 @@ production one: public addresses only, checked after DNS, within the same budget
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from typing import TextIO
+from typing import Annotated, TextIO
+
+import typer
 
 from takedown.judgement.judge import Judge
 from takedown.judgement.verdict import Verdict
@@ -19,38 +20,40 @@ from takedown.links import LandingPage, LinkResolver
 from takedown.repost import Repost
 from takedown.settings import LinkSettings
 from takedown.wiring import build_link_resolver
+from takedown_cli.errors import ExitCode
+from takedown_cli.options import JsonOption, wants_json
+
+app = typer.Typer(help="Follow links as inspection does.", no_args_is_help=True)
+
+AllowLoopback = Annotated[
+    bool, typer.Option("--allow-loopback", help="let the fetcher reach 127.0.0.1 and ::1 (local testing only)")
+]
+Budget = Annotated[float, typer.Option("--budget", metavar="SECONDS", help="time for all of a post's links")]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `takedown links check URL`."""
-    parser = subparsers.add_parser("links", help="follow links as inspection does")
-    commands = parser.add_subparsers(dest="links_command", required=True)
-    check = commands.add_parser("check", help="print where a link leads and what its landing page says")
-    check.add_argument("url")
-    add_fetch_options(check)
-    check.add_argument("--json", action="store_true", help="the landing page and verdict as one JSON object")
-    check.set_defaults(handler=run_check)
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="links")
 
 
-def add_fetch_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--allow-loopback", action="store_true", help="let the fetcher reach 127.0.0.1 and ::1 (local testing only)"
-    )
-    parser.add_argument("--budget", type=float, default=1.5, metavar="SECONDS", help="time for all of a post's links")
-
-
-def resolver_for(args: argparse.Namespace) -> LinkResolver:
-    """The production resolver with an in-memory cache (no table from the command line)."""
-    return build_link_resolver(
-        LinkSettings(follow=True, budget_seconds=args.budget, allow_loopback=args.allow_loopback)
-    )
-
-
-def run_check(args: argparse.Namespace) -> int:
-    [page] = resolver_for(args).resolve_all([args.url])
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="the link to follow")],
+    allow_loopback: AllowLoopback = False,
+    budget: Budget = 1.5,
+    as_json: JsonOption = False,
+) -> None:
+    """Print where a link leads and what its landing page says (exit 1 if it did not end on a page)."""
+    [page] = resolver_for(budget, allow_loopback).resolve_all([url])
     verdict = judge_page(Judge.load_default(), page)
-    write_check(page, verdict, sys.stdout, as_json=args.json)
-    return 0 if page.outcome in {"page", "not_html", "skipped"} else 1
+    write_check(page, verdict, sys.stdout, as_json=wants_json(ctx))
+    if page.outcome not in {"page", "not_html", "skipped"}:
+        raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
+def resolver_for(budget: float, allow_loopback: bool) -> LinkResolver:
+    """The production resolver with an in-memory cache (no table from the command line)."""
+    return build_link_resolver(LinkSettings(follow=True, budget_seconds=budget, allow_loopback=allow_loopback))
 
 
 def judge_page(judge: Judge, page: LandingPage) -> Verdict:

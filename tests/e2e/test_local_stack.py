@@ -176,7 +176,8 @@ def test_ops_list_and_restore_a_false_positive_through_the_cli(
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert incident.incident_id in {i["incident_id"] for i in listed}
 
-    assert main(["incidents", "resolve", incident.incident_id, "--false-positive", "--restore", "--by", "ops"]) == 0
+    resolve = ["incidents", "resolve", incident.incident_id, "--false-positive", "--restore", "--by", "ops"]
+    assert main([*resolve, "--reason", "a licensed broadcaster's stream", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"incident_id": incident.incident_id, "status": "restored"}
     restore = [c for c in stack.x.calls if c["method"] == "POST" and c["path"] == f"/2/users/{ACCOUNT}/retweets"]
     assert restore[-1]["status"] == 200

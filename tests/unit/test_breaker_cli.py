@@ -30,7 +30,7 @@ def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[PolicyStore, str]]:
 
 def test_show_then_reset_one_rule(held: tuple[PolicyStore, str], capsys: pytest.CaptureFixture[str]) -> None:
     policies, table = held
-    assert main(["breaker", "--table", table, "show"]) == 0
+    assert main(["breaker", "--table", table, "show", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["kill_switch"] and shown["monitored_rules"] == ["adult.words.explicit", "stream.site.name"]
     assert main(["breaker", "--table", table, "reset", "--rule", "stream.site.name"]) == 0
@@ -47,5 +47,5 @@ def test_reset_all_clears_every_rule_and_the_kill_switch(held: tuple[PolicyStore
 
 def test_a_rule_not_held_is_a_clear_error(held: tuple[PolicyStore, str], capsys: pytest.CaptureFixture[str]) -> None:
     _, table = held
-    assert main(["breaker", "--table", table, "reset", "--rule", "no.such.rule"]) == 4
+    assert main(["breaker", "--table", table, "reset", "--rule", "no.such.rule"]) == 5  # not found
     assert capsys.readouterr().err == "takedown breaker: rule no.such.rule is not held in monitor\n"

@@ -39,8 +39,9 @@ def test_fixtures_live_in_the_repository() -> None:
 def test_the_ops_command_imports_no_developer_tooling() -> None:
     probe = (
         "import sys\n"
-        "from takedown_cli.main import build_parser\n"
-        "build_parser()\n"
+        "import typer\n"
+        "from takedown_cli.main import app\n"
+        "typer.main.get_command(app)\n"
         "import takedown.inspection, takedown.notification, takedown.wiring\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {DEVELOPER_ONLY!r}))\n"
     )

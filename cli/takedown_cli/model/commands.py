@@ -6,14 +6,17 @@ takedown model evaluate --gate       # corpus/eval, plus its obfuscated copy; ex
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from takedown.judgement.judge import Judge
 from takedown.judgement.model import ARTIFACT, LearnedModel, ModelArtifactError
 from takedown.signatures.engine import SignatureEngine
+from takedown_cli.errors import ExitCode, UsageProblemError
 from takedown_cli.model import SEED
 from takedown_cli.model.corpus import CorpusError, load_corpus
 from takedown_cli.model.evaluate import (
@@ -31,47 +34,48 @@ EVAL_CORPUS = Path("corpus/eval")
 OBFUSCATION_SEED = 7
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("model", help="train or evaluate the judgement's learned model")
-    commands = parser.add_subparsers(dest="model_command", required=True)
-    training = commands.add_parser("train", help="rebuild the model artifact from the training corpus")
-    training.add_argument("--corpus", type=Path, default=TRAIN_CORPUS, help="training corpus folder or file")
-    training.add_argument("--out", type=Path, default=ARTIFACT, help="where to write the artifact")
-    training.add_argument("--seed", type=int, default=SEED, help="random seed (default: the pinned one)")
-    training.add_argument(
-        "--may-undo", action="store_true", help="let the model undo without the rules (only once make eval passes)"
-    )
-    training.set_defaults(handler=run_train)
-    evaluation = commands.add_parser("evaluate", help="precision and recall on the evaluation corpus")
-    evaluation.add_argument("--corpus", type=Path, default=EVAL_CORPUS, help="evaluation corpus folder or file")
-    evaluation.add_argument("--model", type=Path, default=ARTIFACT, help="the model artifact to evaluate")
-    evaluation.add_argument("--gate", action="store_true", help=f"exit 1 on a false undo or recall < {RECALL_BAR}")
-    evaluation.set_defaults(handler=run_evaluate)
+app = typer.Typer(help="Train or evaluate the judgement's learned model.", no_args_is_help=True)
 
 
-def run_train(args: argparse.Namespace) -> int:
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="model")
+
+
+@app.command("train")
+def run_train(
+    corpus: Annotated[Path, typer.Option(help="training corpus folder or file")] = TRAIN_CORPUS,
+    out: Annotated[Path, typer.Option(help="where to write the artifact")] = ARTIFACT,
+    seed: Annotated[int, typer.Option(help="random seed (default: the pinned one)")] = SEED,
+    may_undo: Annotated[
+        bool, typer.Option("--may-undo", help="let the model undo without the rules (only once make eval passes)")
+    ] = False,
+) -> None:
+    """Rebuild the model artifact from the training corpus (seeded: the same corpus gives the same bytes)."""
     from takedown_cli.model import train  # noqa: PLC0415 - scikit-learn is loaded only to train
 
     try:
-        header = train.train(args.corpus, args.out, args.seed, may_undo=args.may_undo)
+        header = train.train(corpus, out, seed, may_undo=may_undo)
     except CorpusError as error:
-        sys.stderr.write(f"takedown model train: {error}\n")
-        return 2
-    version = LearnedModel.load(args.out).version
+        raise UsageProblemError(str(error)) from None
+    version = LearnedModel.load(out).version
     summary = {key: header[key] for key in ("trained_on", "thresholds", "out_of_fold", "params")}
-    sys.stdout.write(json.dumps({"artifact": str(args.out), "version": version, **summary}, indent=1) + "\n")
-    return 0
+    sys.stdout.write(json.dumps({"artifact": str(out), "version": version, **summary}, indent=1) + "\n")
 
 
-def run_evaluate(args: argparse.Namespace) -> int:
+@app.command("evaluate")
+def run_evaluate(
+    corpus: Annotated[Path, typer.Option(help="evaluation corpus folder or file")] = EVAL_CORPUS,
+    model: Annotated[Path, typer.Option(help="the model artifact to evaluate")] = ARTIFACT,
+    gate_flag: Annotated[bool, typer.Option("--gate", help=f"exit 1 on a false undo or recall < {RECALL_BAR}")] = False,
+) -> None:
+    """Precision and recall on the evaluation corpus and its obfuscated copy."""
     try:
-        judge = Judge(SignatureEngine.load_default(), LearnedModel.load(args.model))
-        posts = load_corpus(args.corpus)
+        judge = Judge(SignatureEngine.load_default(), LearnedModel.load(model))
+        posts = load_corpus(corpus)
     except (CorpusError, ModelArtifactError) as error:
-        sys.stderr.write(f"takedown model evaluate: {error}\n")
-        return 2
+        raise UsageProblemError(str(error)) from None
     out = sys.stdout
-    out.write(f"model {judge.model.version}, rules {judge.engine.version}, {len(posts)} posts from {args.corpus}\n")
+    out.write(f"model {judge.model.version}, rules {judge.engine.version}, {len(posts)} posts from {corpus}\n")
     plain = evaluate(judge, posts)
     print_report(plain, out, "evaluation corpus")
     tricked = evaluate(judge, obfuscated(posts, OBFUSCATION_SEED))
@@ -79,4 +83,5 @@ def run_evaluate(args: argparse.Namespace) -> int:
     failures = [f"plain: {reason}" for reason in gate(plain, RECALL_BAR)]
     failures += [f"obfuscated: {reason}" for reason in obfuscation_gate(plain, tricked, OBFUSCATION_BAR)]
     out.write("\n" + ("FAIL: " + "; ".join(failures) if failures else "PASS") + "\n")
-    return 1 if failures and args.gate else 0
+    if failures and gate_flag:
+        raise typer.Exit(ExitCode.CHECK_FAILED)

@@ -39,6 +39,14 @@ class AccountChangeError(Exception):
     """A change that was not made; the message says why in words a reviewer can act on."""
 
 
+class AccountNotFoundError(AccountChangeError):
+    """No account with that id is subscribed."""
+
+
+class AccountConflictError(AccountChangeError):
+    """Already so (the same mode, already trusted, the kill switch already on), or changed meanwhile."""
+
+
 class AuditEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -101,7 +109,7 @@ class AccountAdmin:
             raise AccountChangeError(f"mode must be enforce or monitor, not {mode!r}")
         current = self._existing_account(account_id)
         if current.get("mode", "monitor") == mode:
-            raise AccountChangeError(f"{_name(current)} is already in {mode} mode")
+            raise AccountConflictError(f"{_name(current)} is already in {mode} mode")
         change = f"mode {current.get('mode', 'monitor')} → {mode}"
         return self._change_account(current, {"mode": mode}, change, by, reason)
 
@@ -114,9 +122,9 @@ class AccountAdmin:
         field = _TRUST_FIELDS[kind]
         values = set(current.get(field) or [])
         if trusted and value in values:
-            raise AccountChangeError(f"{kind} {value} is already trusted for {_name(current)}")
+            raise AccountConflictError(f"{kind} {value} is already trusted for {_name(current)}")
         if not trusted and value not in values:
-            raise AccountChangeError(f"{kind} {value} is not on {_name(current)}'s trusted list")
+            raise AccountConflictError(f"{kind} {value} is not on {_name(current)}'s trusted list")
         (values.add if trusted else values.discard)(value)
         change = f"{'trusted' if trusted else 'no longer trusted'}: {kind} {value}"
         return self._change_account(current, {field: sorted(values)}, change, by, reason)
@@ -127,7 +135,7 @@ class AccountAdmin:
         reason = _valid_reason(reason)
         current = self._read(GLOBAL_SETTINGS_ID)
         if bool((current or {}).get("kill_switch", False)) == on:
-            raise AccountChangeError(f"the kill switch is already {'on' if on else 'off'}")
+            raise AccountConflictError(f"the kill switch is already {'on' if on else 'off'}")
         updated = {**(current or {}), "account_id": GLOBAL_SETTINGS_ID, "kill_switch": on}
         if on:
             updated["kill_switch_reason"] = f"{reason} ({by})"
@@ -139,10 +147,10 @@ class AccountAdmin:
     # ------------------------------------------------------------------ internals
     def _existing_account(self, account_id: str) -> dict[str, Any]:
         if account_id.startswith("_"):
-            raise AccountChangeError(f"{account_id} is not an account")
+            raise AccountNotFoundError(f"{account_id} is not an account")
         current = self._read(account_id)
         if current is None:
-            raise AccountChangeError(f"no account {account_id} is subscribed")
+            raise AccountNotFoundError(f"no account {account_id} is subscribed")
         return current
 
     def _change_account(
@@ -185,7 +193,7 @@ class AccountAdmin:
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-                raise AccountChangeError(
+                raise AccountConflictError(
                     "someone else changed this at the same moment: nothing was changed; reload and try again"
                 ) from None
             raise

@@ -43,6 +43,22 @@ class ReviewError(Exception):
     """An action that was not taken; the message says why, in words."""
 
 
+class IncidentMissingError(ReviewError):
+    """There is no incident with that id."""
+
+
+class ReviewConflictError(ReviewError):
+    """The incident's state does not allow it (already resolved or restored, or changed meanwhile)."""
+
+
+class RestoreFailedError(ReviewError):
+    """X did not retweet it (`cause`); the incident is a resolved false positive: restoring again retries."""
+
+    def __init__(self, message: str, cause: XApiError | XCredentialsError) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
 class Retweeter(Protocol):
     def retweet(self, account_id: str, post_id: str) -> object: ...
 
@@ -73,12 +89,13 @@ class ReviewQueue:
 
 
 class ReviewDesk:
-    """What the console does with incidents. `retweeter_for(account_id)` gives the account's X client."""
+    """What the console does with incidents. `retweeter_for(account_id)` gives the account's X client;
+    `accounts` is needed only to trust an author or domain (`takedown incidents resolve` has none)."""
 
     def __init__(
         self,
         incidents: IncidentStore,
-        accounts: AccountAdmin,
+        accounts: AccountAdmin | None,
         retweeter_for: Callable[[str], Retweeter],
         clock: Clock = utc_now,
     ) -> None:
@@ -120,7 +137,7 @@ class ReviewDesk:
     def incident(self, incident_id: str) -> Incident:
         incident = self._incidents.get(incident_id)
         if incident is None:
-            raise ReviewError(f"there is no incident {incident_id}")
+            raise IncidentMissingError(f"there is no incident {incident_id}")
         return incident
 
     # ------------------------------------------------------------------ actions
@@ -137,33 +154,40 @@ class ReviewDesk:
         false positive first) or from a resolved false positive; never twice."""
         incident = self.incident(incident_id)
         if incident.kind != "retweet":
-            raise ReviewError("a quote post was deleted on X and cannot be put back: ask the account to post it again")
+            raise ReviewConflictError(
+                "a quote post was deleted on X and cannot be put back: ask the account to post it again"
+            )
         if incident.status is _S.UNDONE:
             incident = self._resolve(incident, Resolution.FALSE_POSITIVE, by, _reason(reason))
         elif incident.status is _S.RESTORED:
-            raise ReviewError("this repost was already restored on X: nothing was done")
+            raise ReviewConflictError("this repost was already restored on X: nothing was done")
         elif incident.status is not _S.RESOLVED or incident.resolution is not Resolution.FALSE_POSITIVE:
-            raise ReviewError(
+            raise ReviewConflictError(
                 f"only an undone repost or a resolved false positive can be restored; this incident is "
                 f"{_status_words(incident)}"
             )
         try:
             self._retweeter_for(incident.account_id).retweet(incident.account_id, incident.source_post_id)
         except (XApiError, XCredentialsError) as error:
-            raise ReviewError(
+            raise RestoreFailedError(
                 f"X did not retweet it ({error}); the incident is marked a false positive and you can try "
-                "restoring again"
+                "restoring again",
+                error,
             ) from None
         try:
             return self._incidents.record_restored(incident.incident_id, self._clock())
         except IncidentTransitionError:
-            raise ReviewError("someone else restored this repost at the same moment: it is back on X once") from None
+            raise ReviewConflictError(
+                "someone else restored this repost at the same moment: it is back on X once"
+            ) from None
 
     def trust(self, incident_id: str, kind: TrustKind, value: str, *, by: str, reason: str) -> None:
         """Add the incident's author or one of its domains to its account's trusted list."""
         incident = self.incident(incident_id)
         if kind == "author" and value != incident.source_author_id:
             raise ReviewError("only this incident's original author can be trusted from here")
+        if self._accounts is None:
+            raise ReviewError("the accounts table is not configured here: nothing can be trusted")
         try:
             self._accounts.set_trusted(
                 incident.account_id,
@@ -180,10 +204,10 @@ class ReviewDesk:
         try:
             return self._incidents.resolve(incident.incident_id, resolution, by, self._clock(), reason=reason)
         except IncidentNotFoundError:
-            raise ReviewError(f"there is no incident {incident.incident_id}") from None
+            raise IncidentMissingError(f"there is no incident {incident.incident_id}") from None
         except IncidentTransitionError:
             current = self._incidents.get(incident.incident_id) or incident
-            raise ReviewError(
+            raise ReviewConflictError(
                 f"this incident is {_status_words(current)} now, so it cannot be marked "
                 f"{resolution.value.replace('_', ' ')}: reload to see what changed"
             ) from None
