@@ -91,6 +91,8 @@ class LocalStack:
         LocalStack._started_in_process += 1
         self.name = "takedown" if LocalStack._started_in_process == 1 else f"takedown{LocalStack._started_in_process}"
         self.account_secret_prefix = f"{self.name}/x-account/"
+        self.app_bearer_token = secrets.token_urlsafe(24)  # the X app's, for `takedown webhook|accounts|replay`
+        self.app_secret_id = f"{self.name}/x-app"
 
     def start(self) -> Self:
         try:
@@ -124,6 +126,7 @@ class LocalStack:
                 port=options.x_port,
                 rate_limit=options.x_rate_limit,
                 rate_window_seconds=options.x_rate_window_seconds,
+                app_bearer_token=self.app_bearer_token,
             )
         )
         self.teams = self._started(TeamsStandIn())
@@ -194,6 +197,7 @@ class LocalStack:
                 "consumer_secret": self.options.consumer_secret,
             },
             f"{self.name}/teams-webhook": {"url": self.teams.webhook_url},
+            self.app_secret_id: {"bearer_token": self.app_bearer_token},
         }
         for account, token in self.access_tokens.items():
             values[f"{self.account_secret_prefix}{account}"] = {
@@ -273,7 +277,8 @@ class LocalStack:
                     "X_CONSUMER_SECRET_ID",
                     "X_ACCOUNT_SECRET_PREFIX",
                 )
-            },  # fmt: skip
+            }  # fmt: skip
+            | {"X_APP_SECRET_ID": self.app_secret_id},
         }
 
     def stop(self) -> None:
