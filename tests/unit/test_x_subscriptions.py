@@ -13,14 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from werkzeug.wrappers import Request, Response
 
 from takedown.settings import ConfigurationError
-from takedown.webhook.signature import crc_response_token, verify_signature
 from takedown.x_api import (
     XApiError,
     XAuthError,
     XCredentials,
+    XCreditsError,
     XRateLimitedError,
     XRequestRejectedError,
     XUnavailableError,
@@ -39,9 +38,9 @@ from takedown.x_subscriptions import (
     checked_body,
 )
 from takedown_local.standins import XStandIn
-from takedown_local.standins.server import LoopbackServer, json_response
 from takedown_local.standins.x_deliveries import XDeliveries
 from tests.conftest import FIXTURES
+from tests.x_webhook_support import FakeWebhook
 
 CONSUMER_KEY = "takedownconsumerkey0001"
 CONSUMER_SECRET = "consumer-secret-do-not-log-7Qx"
@@ -54,41 +53,9 @@ SECRETS = (CONSUMER_SECRET, APP_BEARER, ACCESS_TOKEN_SECRET)
 NOW = datetime(2026, 12, 1, 12, 0, 30, tzinfo=UTC)
 
 
-class FakeWebhook(LoopbackServer):
-    """A webhook as Takedown's answers X: the CRC from the consumer secret, signed POSTs recorded.
-
-    `crc` is "right", "wrong" or "broken" (a 500); `delivery_delay` holds each POST's answer.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.crc = "right"
-        self.delivery_delay = 0.0
-        self.crc_checks: list[bool] = []  # whether each CRC GET was signed over its query string
-        self.received: list[tuple[dict[str, Any], bool]] = []  # (body, signature verified)
-
-    @property
-    def address(self) -> str:
-        return self.url + "/webhooks/x"
-
-    def handle(self, request: Request) -> Response:
-        if request.method == "GET":
-            signature = request.headers.get("x-twitter-webhooks-signature")
-            self.crc_checks.append(verify_signature(CONSUMER_SECRET, request.query_string, signature))
-            if self.crc == "broken":
-                return json_response(500, {"message": "down"})
-            secret = CONSUMER_SECRET if self.crc == "right" else "another-secret"
-            return json_response(200, {"response_token": crc_response_token(secret, request.args["crc_token"])})
-        time.sleep(self.delivery_delay)
-        body = request.get_data()
-        verified = verify_signature(CONSUMER_SECRET, body, request.headers.get("x-twitter-webhooks-signature"))
-        self.received.append((json.loads(body), verified))
-        return json_response(200, {"enqueued": 1})
-
-
 @pytest.fixture
 def webhook() -> Iterator[FakeWebhook]:
-    with FakeWebhook() as server:
+    with FakeWebhook(CONSUMER_SECRET) as server:
         yield server
 
 
@@ -259,7 +226,7 @@ def test_x_failing_is_unavailable(x: XStandIn, admin: XSubscriptions, status: in
 
 
 def test_x_not_answering_is_unavailable(http: httpx.Client) -> None:
-    with FakeWebhook() as server:  # a port that was just freed
+    with FakeWebhook(CONSUMER_SECRET) as server:  # a port that was just freed
         closed = server.url
     unreachable = XSubscriptions(http, SecretStr(APP_BEARER), base_url=closed)
     with pytest.raises(XUnavailableError, match="did not answer"):
@@ -309,6 +276,8 @@ def invalid(reason: str) -> dict[str, Any]:
                       "developer account that is enrolled in the requested endpoint."}), XAuthError),
         (answer(429, {"title": "Too Many Requests"}, {"x-rate-limit-reset": str(int(NOW.timestamp()) + 60)}),
          XRateLimitedError),
+        (answer(402, {"title": "Payment Required", "type": "https://api.x.com/2/problems/credits-depleted"}),
+         XCreditsError),
         (answer(502, {"title": "Bad Gateway"}), XUnavailableError),
         (answer(200, {"errors": [{"message": "partial"}]}), XUnexpectedResponseError),
     ],

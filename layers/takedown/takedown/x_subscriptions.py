@@ -39,6 +39,7 @@ from takedown.x_api import (
     XApiError,
     XAuthError,
     XCredentials,
+    XCreditsError,
     XRateLimitedError,
     XRequestRejectedError,
     XUnavailableError,
@@ -410,6 +411,8 @@ def _error(
         return XAuthError(f"{where} (not authenticated{_kind(problems)}): check {credential}{said}", status=status)
     if status == 403:
         return XAuthError(f"{where} (not permitted{_kind(problems)}){said}", status=status)
+    if status == 402:
+        return XCreditsError(f"{where} (the app has no X API credits left: top them up){said}", status=status)
     if status == 429:
         limit = RateLimit.from_headers(headers)
         reset_at = limit.reset_at if limit else now + DEFAULT_RATE_LIMIT_WAIT
