@@ -22,7 +22,7 @@ Nothing here prints a traceback: only `--debug` does, for an unexpected error.
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, unique
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -43,6 +43,7 @@ from takedown.settings import ConfigurationError
 from takedown.x_api import XApiError, XCredentialsError, XUnavailableError
 
 
+@unique  # each failure its own code
 class ExitCode(IntEnum):
     OK = 0
     CHECK_FAILED = 1

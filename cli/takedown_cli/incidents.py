@@ -56,7 +56,7 @@ STATUS_STYLES = {
 }
 # The columns of `export --format csv`: what a spreadsheet of takedowns needs (no post text).
 CSV_COLUMNS = (
-    "incident_id", "account_id", "account_handle", "kind", "category", "score", "status", "resolution",
+    "incident_id", "account_id", "account_handle", "post_id", "kind", "category", "score", "status", "resolution",
     "resolved_by", "detected_at", "undone_at", "resolved_at", "time_to_takedown_ms", "post_url",
     "source_post_url", "source_author_handle", "rules",
 )  # fmt: skip

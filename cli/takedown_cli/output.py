@@ -24,10 +24,16 @@ from rich.table import Table
 
 from takedown.readable import ago, time_zone
 
+# Piped or redirected output is not folded to 80 columns: one row stays one line for grep and less.
+PIPE_WIDTH = 200
+
 
 def stdout() -> Console:
     """A console on the current sys.stdout (so that tests capturing it see the output)."""
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)  # a line of text is never folded
+    if not console.is_terminal:
+        console.width = PIPE_WIDTH
+    return console
 
 
 def stderr() -> Console:
