@@ -235,3 +235,14 @@ def test_export_csv_to_stdout(world: World) -> None:
     assert ran.code == 0
     [row] = list(csv.DictReader(io.StringIO(ran.out)))
     assert row["account_handle"] == "SussexPolice" and row["time_to_takedown_ms"] == "3000"
+
+
+def test_export_shows_a_progress_bar_on_a_terminal_only(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    world.incident("1900000000000000092", _S.UNDONE)
+    target = tmp_path / "incidents.json"
+    monkeypatch.setenv("FORCE_COLOR", "1")  # Rich then renders as on a terminal
+    ran = world.run("incidents", "export", "--format", "json", "--output", str(target))
+    assert ran.code == 0 and "exporting incidents" in ran.err and "1/?" in ran.err
+    assert [record["post_id"] for record in json.loads(target.read_text(encoding="utf-8"))] == ["1900000000000000092"]
