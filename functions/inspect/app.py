@@ -49,7 +49,14 @@ def inspect_candidate(record: SQSRecord) -> str:
         metrics.add_metric(name="PoisonMessages", unit=MetricUnit.Count, value=1)
         raise
     context = {"account_id": attempt.account_id, "post_id": attempt.post_id, "receives": receives}
-    logger.info("candidate inspected", extra={**context, "outcome": attempt.result.outcome})
+    ledger = {"found_by": attempt.found_by, "first": attempt.first}
+    if attempt.earlier is not None:
+        ledger |= {"first_found_by": attempt.earlier.found_by, "first_outcome": attempt.earlier.outcome}
+    if not attempt.first:  # the webhook and the sweep both brought it: only the first acted
+        metrics.add_metric(name="SecondInspectionsSkipped", unit=MetricUnit.Count, value=1)
+    elif attempt.found_by == "sweep":  # no webhook delivery brought it in time: lost, or very late
+        metrics.add_metric(name="PostsFoundBySweep", unit=MetricUnit.Count, value=1)
+    logger.info("candidate inspected", extra={**context, **ledger, "outcome": attempt.result.outcome})
     return attempt.result.outcome
 
 

@@ -6,6 +6,8 @@
 - `StreamEventSource` reads the incidents table's stream (DynamoDB Local) shard by shard and invokes
   the notify handler with the template's filter applied, retrying failed records from the first
   failure (as Lambda's checkpointing does) up to MaximumRetryAttempts, then the on-failure list.
+- `ScheduleEventSource` is EventBridge's schedule for the reconcile function: a Scheduled Event
+  every `interval` seconds, or on demand (`invoke`), one run at a time (its reserved concurrency).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import uuid
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -86,6 +90,39 @@ class SqsEventSource(Poller):
             "eventSourceARN": self._queue_arn,
             "awsRegion": "eu-west-2",
         }
+
+
+class ScheduleEventSource(Poller):
+    """EventBridge's schedule (the reconcile function's `Schedule` event), every `interval` seconds.
+
+    `invoke` runs the function now, with the same Scheduled Event plus what the caller adds (a
+    manual invocation), and returns its answer; a run never overlaps another, scheduled or not."""
+
+    def __init__(self, handler: ModuleType, function_name: str, interval: float) -> None:
+        super().__init__(f"{function_name}-schedule")
+        self._handler, self._function_name, self._interval = handler, function_name, interval
+        self._running = threading.Lock()
+
+    def poll_once(self) -> bool:
+        if not self._stopping.wait(self._interval if self._interval > 0 else None):  # 0: only on demand
+            self.invoke()
+        return True
+
+    def invoke(self, **detail: Any) -> Any:
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": "eu-west-2",
+            "resources": [f"arn:aws:events:eu-west-2:123456789012:rule/{self._function_name}"],
+            "detail": {},
+            **detail,
+        }
+        with self._running:
+            return self._handler.lambda_handler(event, LambdaContext(function_name=self._function_name))
 
 
 class StreamEventSource(Poller):

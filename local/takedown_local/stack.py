@@ -10,6 +10,8 @@ This module starts and stops the parts and wires them together; the parts are in
   delayed messages, the redrive to the dead-letter queue);
 - the incidents table's stream feeds the real notify handler (retries of failed records, then the
   on-failure destination), with the template's filter applied;
+- EventBridge's schedule runs the real reconcile handler (the sweep for lost webhooks) every
+  `sweep_interval_seconds`, and `sweep()` runs it at once;
 - the X API and Teams stand-ins record what they receive.
 """
 
@@ -20,6 +22,7 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -31,7 +34,7 @@ from takedown_local import TEMPLATE
 from takedown_local.api_gateway import WebhookServer
 from takedown_local.console_server import ConsoleServer
 from takedown_local.dynamodb_local import DynamoDBLocal, free_port, local_client, require_free_port
-from takedown_local.event_sources import Poller, SqsEventSource, StreamEventSource
+from takedown_local.event_sources import Poller, ScheduleEventSource, SqsEventSource, StreamEventSource
 from takedown_local.lambda_runtime import load_function
 from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET
 from takedown_local.standins import TeamsStandIn, XStandIn
@@ -63,6 +66,8 @@ class StackOptions:
     stream_retry_seconds: float = 1.0
     breaker_max_undos: int = 20  # template.yaml's BreakerMaxUndos default
     breaker_window_minutes: int = 10
+    sweep_interval_seconds: float = 300  # template.yaml's ReconcileSchedule, rate(5 minutes); 0: only sweep()
+    sweep_settle_seconds: int = 60  # posts younger than this wait for the next sweep: their webhook may come
 
     @property
     def account_id(self) -> str:
@@ -134,6 +139,7 @@ class LocalStack:
         tables = create_tables(ddb, TEMPLATE, prefix=f"{self.name}-local-")
         self.incidents_table, self.accounts_table = tables["IncidentsTable"], tables["AccountsTable"]
         self.control_table = tables["ControlTable"]
+        self.ledger_table = tables["InspectionLedgerTable"]
         sqs = local_client("sqs", self.moto_url)
         inspect_queue, inspect_dead_letters = create_queue_with_dead_letters(
             sqs, TEMPLATE, "InspectQueue", f"{self.name}-inspect.fifo"
@@ -178,6 +184,14 @@ class LocalStack:
                 options.stream_retry_seconds,
             )
         )
+        self.schedule = self._started_poller(
+            ScheduleEventSource(load_function("reconcile"), "takedown-reconcile", options.sweep_interval_seconds)
+        )
+
+    def sweep(self, account_ids: Sequence[str] = ()) -> dict[str, Any]:
+        """Run the reconcile function (the sweep) now, for every account or those named; its answer."""
+        answer: dict[str, Any] = self.schedule.invoke(**({"account_ids": list(account_ids)} if account_ids else {}))
+        return answer
 
     def _started(self, part: Any) -> Any:
         part.start()
@@ -235,6 +249,8 @@ class LocalStack:
             "INCIDENTS_TABLE": self.incidents_table,
             "ACCOUNTS_TABLE": self.accounts_table,
             "CONTROL_TABLE": self.control_table,
+            "INSPECTION_LEDGER_TABLE": self.ledger_table,
+            "RECONCILE_SETTLE_SECONDS": str(self.options.sweep_settle_seconds),
             "UNDO_MAX_RECEIVE_COUNT": str(max_receive_count(TEMPLATE, "UndoQueue")),
             "UNDO_RETRY_BASE_SECONDS": str(self.options.retry_base_seconds),
             "BREAKER_MAX_UNDOS": str(self.options.breaker_max_undos),
@@ -271,6 +287,7 @@ class LocalStack:
                     "INCIDENTS_TABLE",
                     "ACCOUNTS_TABLE",
                     "CONTROL_TABLE",
+                    "INSPECTION_LEDGER_TABLE",
                     "INSPECT_QUEUE_URL",
                     "UNDO_QUEUE_URL",
                     "X_API_BASE_URL",

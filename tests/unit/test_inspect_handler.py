@@ -70,6 +70,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             "INCIDENTS_TABLE": tables["IncidentsTable"],
             "ACCOUNTS_TABLE": tables["AccountsTable"],
             "CONTROL_TABLE": tables["ControlTable"],
+            "INSPECTION_LEDGER_TABLE": tables["InspectionLedgerTable"],
             "UNDO_QUEUE_URL": undo_queue_url,
             "X_API_BASE_URL": x.url,
             "X_CONSUMER_SECRET_ID": consumer["ARN"],

@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from takedown.incidents.store import IncidentStore
 from takedown.inspection import Inspector, PoisonMessageError, QueuedInspection
+from takedown.ledger import InspectionLedger
 from takedown.policy import AccountPolicy, PolicyStore
 from takedown.signatures import SignatureEngine
 from takedown.undo import UndoRequest
@@ -55,7 +56,8 @@ def queued() -> Iterator[QueuedInspection]:
         policies = PolicyStore(dynamodb, tables["AccountsTable"])
         policies.put_policy(AccountPolicy(account_id=CANDIDATES[0]["account_id"], mode="enforce"))
         incidents = IncidentStore(dynamodb, tables["IncidentsTable"])
-        yield QueuedInspection(Inspector(SignatureEngine.load_default(), policies, incidents, NoUndo(), NoMetrics()))
+        ledger = InspectionLedger(dynamodb, tables["InspectionLedgerTable"])
+        yield QueuedInspection(Inspector(SignatureEngine.load_default(), policies, incidents, NoUndo(), NoMetrics()), ledger)
 
 
 def _message(rng: random.Random) -> str:

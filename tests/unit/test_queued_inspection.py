@@ -16,6 +16,16 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 (CANDIDATE,) = read_delivery((EVENTS / "payloads" / "aaa_retweet_illegal_stream.json").read_bytes(), NOW).candidates
 
 
+class NoLedger:
+    """Nothing inspected before: every message reaches the inspector (the ledger: test_ledger.py)."""
+
+    def entry(self, key: str) -> None:
+        return None
+
+    def record(self, key: str, found_by: str, outcome: str, at: datetime) -> None:
+        return None
+
+
 class FakeInspector:
     def __init__(self) -> None:
         self.calls: list[str] = []
@@ -27,7 +37,7 @@ class FakeInspector:
 
 def test_a_candidate_is_inspected_and_says_whose_post_it_was() -> None:
     inspector = FakeInspector()
-    attempt = QueuedInspection(inspector).run(CANDIDATE.model_dump_json())  # type: ignore[arg-type]
+    attempt = QueuedInspection(inspector, NoLedger()).run(CANDIDATE.model_dump_json())  # type: ignore[arg-type]
     assert (attempt.account_id, attempt.post_id, attempt.result.outcome) == (
         CANDIDATE.account_id, CANDIDATE.post_id, "scheduled",
     )  # fmt: skip
@@ -46,5 +56,5 @@ def test_a_candidate_is_inspected_and_says_whose_post_it_was() -> None:
 def test_a_poison_message_fails_with_its_reason_and_reaches_no_inspector(body: str, reason: str) -> None:
     inspector = FakeInspector()
     with pytest.raises(PoisonMessageError, match=reason):
-        QueuedInspection(inspector).run(body)  # type: ignore[arg-type]
+        QueuedInspection(inspector, NoLedger()).run(body)  # type: ignore[arg-type]
     assert inspector.calls == []

@@ -5,13 +5,16 @@ post's incident is written first (idempotent on the business key, account id + p
 conditional put), `decide` (takedown.decision) names the action, and an undo goes to the undo
 queue as an `UndoRequest` for the undo step (takedown.undo), which paces each account around X's
 rate limits. A redelivered event, or the same post found by the sweep, finds the existing incident
-and its scheduled undo and does nothing twice. `QueuedInspection` runs one inspect-queue message.
+and its scheduled undo and does nothing twice. `QueuedInspection` runs one inspect-queue message,
+through the inspection ledger (takedown.ledger): a post that the webhook and the sweep both bring is
+inspected by the first to come, and the second is skipped (outcome `already_inspected`) and counted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol
 
 from pydantic import ValidationError
@@ -21,8 +24,10 @@ from takedown.decision import decide
 from takedown.incidents.model import Incident
 from takedown.incidents.store import IncidentStore
 from takedown.judgement.verdict import Verdict
+from takedown.ledger import LedgerEntry
 from takedown.links import LandingPage, LinkResolver
 from takedown.policy import PolicyStore
+from takedown.post import FoundBy
 from takedown.repost import Repost
 from takedown.signatures import TrustList
 from takedown.undo.request import UndoRequest
@@ -31,7 +36,7 @@ from takedown.webhook.envelopes import PostEvent
 
 EXCERPT_CHARS = 280
 
-Outcome = Literal["ignored", "clean", "duplicate", "monitored", "scheduled"]
+Outcome = Literal["ignored", "clean", "duplicate", "monitored", "scheduled", "already_inspected"]
 
 
 @dataclass(frozen=True)
@@ -146,18 +151,35 @@ class PoisonMessageError(Exception):
 
 @dataclass(frozen=True)
 class Attempt:
-    """One run of one queue message: whose post it was, and what came of it."""
+    """One run of one queue message: whose post it was, which path brought it, what came of it.
+
+    `first` is whether this message's inspection is the one the ledger kept; `earlier` the entry of
+    the inspection that came first when it was not (the post was already inspected, or another
+    message of it finished at the same moment)."""
 
     account_id: str
     post_id: str
     result: InspectionResult
+    found_by: FoundBy = "webhook"
+    first: bool = True
+    earlier: LedgerEntry | None = None
+
+
+class Ledger(Protocol):
+    """What inspection needs from the inspection ledger (takedown.ledger.InspectionLedger)."""
+
+    def entry(self, key: str) -> LedgerEntry | None: ...
+
+    def record(self, key: str, found_by: FoundBy, outcome: str, at: datetime) -> LedgerEntry | None: ...
 
 
 class QueuedInspection:
-    """One inspect-queue message: read the candidate, inspect it."""
+    """One inspect-queue message: read the candidate; inspect it unless the ledger says it was."""
 
-    def __init__(self, inspector: Inspector) -> None:
+    def __init__(self, inspector: Inspector, ledger: Ledger, clock: Clock = utc_now) -> None:
         self._inspector = inspector
+        self._ledger = ledger
+        self._clock = clock
 
     def run(self, body: str) -> Attempt:
         try:
@@ -166,4 +188,12 @@ class QueuedInspection:
             first = error.errors(include_input=False, include_url=False)[0]
             where = ".".join(map(str, first["loc"])) or "body"
             raise PoisonMessageError(f"not a candidate post: {where}: {first['msg']}") from None
-        return Attempt(candidate.account_id, candidate.post_id, self._inspector.inspect(candidate))
+        key, found_by = candidate.business_key, candidate.found_by
+        if (earlier := self._ledger.entry(key)) is not None:
+            skipped = InspectionResult("already_inspected")
+            return Attempt(candidate.account_id, candidate.post_id, skipped, found_by, first=False, earlier=earlier)
+        result = self._inspector.inspect(candidate)
+        if result.outcome == "ignored":  # not a candidate: nothing was inspected, nothing to remember
+            return Attempt(candidate.account_id, candidate.post_id, result, found_by)
+        earlier = self._ledger.record(key, found_by, result.outcome, self._clock())
+        return Attempt(candidate.account_id, candidate.post_id, result, found_by, earlier is None, earlier)

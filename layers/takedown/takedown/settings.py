@@ -101,6 +101,7 @@ class InspectSettings:
     incidents_table: str
     accounts_table: str
     undo_queue_url: str  # where a decided undo goes: inspection itself never calls X
+    ledger_table: str  # the inspection ledger: the webhook and the sweep never inspect a post twice
     incident_retention_days: int
     links: LinkSettings = LinkSettings()  # following links: off unless LINKS_FOLLOW is set
 
@@ -110,6 +111,7 @@ class InspectSettings:
             incidents_table=_required(env, "INCIDENTS_TABLE"),
             accounts_table=_required(env, "ACCOUNTS_TABLE"),
             undo_queue_url=_required(env, "UNDO_QUEUE_URL"),
+            ledger_table=_required(env, "INSPECTION_LEDGER_TABLE"),
             incident_retention_days=int(env.get("INCIDENT_RETENTION_DAYS", "400")),
             links=LinkSettings.from_env(env),
         )
@@ -143,6 +145,29 @@ class UndoSettings:
             retry_base_seconds=int(env.get("UNDO_RETRY_BASE_SECONDS", "5")),
             breaker_max_undos=int(_required(env, "BREAKER_MAX_UNDOS")),
             breaker_window_minutes=int(_required(env, "BREAKER_WINDOW_MINUTES")),
+        )
+
+
+@dataclass(frozen=True)
+class ReconcileSettings:
+    """The sweep for lost webhooks (functions/reconcile, takedown.sweep)."""
+
+    accounts_table: str  # every subscribed account is swept
+    control_table: str  # each account's since_id checkpoint
+    ledger_table: str  # posts already inspected are not sent again
+    inspect_queue_url: str  # the webhook's own queue: one pipeline
+    x: XSettings  # each account's timeline is read with its own credentials
+    settle_seconds: int = 60  # posts younger than this wait for the next sweep: their webhook may be coming
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        return cls(
+            accounts_table=_required(env, "ACCOUNTS_TABLE"),
+            control_table=_required(env, "CONTROL_TABLE"),
+            ledger_table=_required(env, "INSPECTION_LEDGER_TABLE"),
+            inspect_queue_url=_required(env, "INSPECT_QUEUE_URL"),
+            x=XSettings.from_env(env),
+            settle_seconds=int(env.get("RECONCILE_SETTLE_SECONDS") or 60),
         )
 
 

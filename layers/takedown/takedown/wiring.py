@@ -26,6 +26,7 @@ from takedown.incidents.store import IncidentStore
 from takedown.inspect_queue import SqsInspectQueue
 from takedown.inspection import InspectionMetrics, Inspector, QueuedInspection
 from takedown.judgement.judge import Judge
+from takedown.ledger import InspectionLedger
 from takedown.links import DynamoDbLinkCache, HopFetcher, LinkCache, LinkResolver, MemoryLinkCache, SystemResolver
 from takedown.notification import IncidentNotifier, NotificationMetrics
 from takedown.policy import AccountPolicy, PolicyStore
@@ -37,6 +38,7 @@ from takedown.settings import (
     InspectSettings,
     LinkSettings,
     NotifySettings,
+    ReconcileSettings,
     RestoreSettings,
     SubscriptionSettings,
     UndoSettings,
@@ -44,6 +46,7 @@ from takedown.settings import (
     XSettings,
 )
 from takedown.signatures import SignatureEngine
+from takedown.sweep import SweepCheckpoints, Sweeper
 from takedown.teams import TeamsNotifier
 from takedown.undo import BreakerLimits, CircuitBreaker, QueuedUndo, SqsUndoQueue, UndoStep, XRateBudget
 from takedown.undo.alerts import TeamsBreakerAlert
@@ -195,7 +198,22 @@ def build_feed_refresher(settings: FeedSettings, metrics: FeedMetrics) -> FeedRe
 
 
 def build_queued_inspection(settings: InspectSettings, metrics: InspectionMetrics) -> QueuedInspection:
-    return QueuedInspection(build_inspector(settings, metrics))
+    ledger = InspectionLedger(dynamodb_client(), settings.ledger_table)
+    return QueuedInspection(build_inspector(settings, metrics), ledger)
+
+
+def build_sweeper(settings: ReconcileSettings) -> Sweeper:
+    """The sweep for lost webhooks: every account in the accounts table, read on X with its own
+    credentials, its new reposts sent to the webhook's inspect queue unless the ledger knows them."""
+    dynamodb = dynamodb_client()
+    return Sweeper(
+        accounts=AccountAdmin(dynamodb, settings.accounts_table),
+        reader_for=x_client_factory(settings.x),
+        checkpoints=SweepCheckpoints(dynamodb, settings.control_table),
+        ledger=InspectionLedger(dynamodb, settings.ledger_table),
+        queue=SqsInspectQueue(sqs_client(), settings.inspect_queue_url),
+        settle=timedelta(seconds=settings.settle_seconds),
+    )
 
 
 def build_queued_undo(settings: UndoSettings, metrics: UndoMetrics) -> QueuedUndo:

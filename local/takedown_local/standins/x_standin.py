@@ -16,6 +16,9 @@
 - The delivery side (x_deliveries.py): webhooks with X's CRC call-back, Account Activity and X
   Activity subscriptions, and replay, answered with the app's bearer token (`app_bearer_token`);
   an Account Activity subscription is made with the account's own OAuth 1.0a tokens, as on X.
+- The timelines (x_timeline.py): `GET /2/users/{id}/tweets` over the posts seeded with `publish`,
+  readable by any authenticated user, 900 requests per 15 minutes per reader (X's read limit);
+  `fail_next(500, after=1)` fails the second page of a sweep.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -42,9 +45,11 @@ from werkzeug.wrappers import Request, Response
 
 from takedown_local.standins.server import FaultScript, LoopbackServer, json_response
 from takedown_local.standins.x_deliveries import XDeliveries
+from takedown_local.standins.x_timeline import XTimelines
 
 RATE_LIMIT = 50  # X: unretweet, retweet and delete post all allow 50 requests / 15 min per user
 RATE_WINDOW_SECONDS = 15 * 60
+READ_RATE_LIMIT = 900  # X: GET /2/users/{id}/tweets allows 900 requests / 15 min per user
 CALLS_PATH = "/_standin/calls"
 
 _ROUTES = Map(
@@ -52,6 +57,7 @@ _ROUTES = Map(
         Rule("/2/users/<user_id>/retweets/<post_id>", methods=["DELETE"], endpoint="unretweet"),
         Rule("/2/users/<user_id>/retweets", methods=["POST"], endpoint="retweet"),
         Rule("/2/tweets/<post_id>", methods=["DELETE"], endpoint="delete_post"),
+        Rule("/2/users/<user_id>/tweets", methods=["GET"], endpoint="user_posts"),
         Rule("/2/webhooks", methods=["POST"], endpoint="webhooks.create"),
         Rule("/2/webhooks", methods=["GET"], endpoint="webhooks.list"),
         Rule("/2/webhooks/replay", methods=["POST"], endpoint="webhooks.replay"),
@@ -216,6 +222,7 @@ class XStandIn(LoopbackServer):
         self._authors: dict[str, str] = {}
         self._deleted: set[str] = set()
         self._windows: dict[tuple[str, str], _RateWindow] = {}
+        self.timelines = XTimelines()
         self._app_bearer_token = app_bearer_token
         self.deliveries = XDeliveries(consumer_secret, clock=clock)
 
@@ -232,6 +239,24 @@ class XStandIn(LoopbackServer):
             self._authors[post_id] = author_id
             self._deleted.discard(post_id)
 
+    def publish(
+        self,
+        post: Mapping[str, Any],
+        referenced: Sequence[Mapping[str, Any]] = (),
+        users: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Make `post` (a complete v2 post) one of its author's posts on X, with the posts it references
+        and their authors' profiles: `GET /2/users/{id}/tweets` lists it; a retweet is one its author
+        has retweeted (undoing it removes the post, as on X), a quote one its author may delete."""
+        with self._lock:
+            self.timelines.publish(post, referenced, users)
+            author, post_id = str(post["author_id"]), str(post["id"])
+            for reference in post.get("referenced_tweets") or []:
+                if reference.get("type") == "retweeted":
+                    self._retweets.setdefault(author, set()).add(str(reference["id"]))
+            self._authors[post_id] = author
+            self._deleted.discard(post_id)
+
     def revoke(self, access_token: str) -> None:
         """The user revoked the app: X answers 401 to that token from now on."""
         with self._lock:
@@ -246,9 +271,14 @@ class XStandIn(LoopbackServer):
         with self._lock:
             return post_id in self._deleted
 
-    def fail_next(self, status: int = 500, *, times: int = 1, reset_in: float = RATE_WINDOW_SECONDS) -> None:
-        """Answer the next `times` API requests with `status` instead (a 429 says reset in `reset_in` s)."""
+    def fail_next(
+        self, status: int = 500, *, times: int = 1, reset_in: float = RATE_WINDOW_SECONDS, after: int = 0
+    ) -> None:
+        """Answer `times` API requests with `status` instead (a 429 says reset in `reset_in` s), after
+        answering the next `after` normally (`after=1`: the second page of a timeline fails)."""
         with self._lock:
+            if after:
+                self._faults.add(_Fault(status=None, delay_seconds=0.0, reset_in=0.0), after)
             self._faults.add(_Fault(status=status, delay_seconds=0.0, reset_in=reset_in), times)
 
     def delay_next(self, seconds: float, *, times: int = 1) -> None:
@@ -271,6 +301,7 @@ class XStandIn(LoopbackServer):
             self._authors.clear()
             self._deleted.clear()
             self._windows.clear()
+            self.timelines.reset()
         self._validator.forget_nonces()
         self.deliveries.reset()
 
@@ -315,6 +346,8 @@ class XStandIn(LoopbackServer):
         for name, value in args.items():
             if not _NUMERIC_ID.fullmatch(value):
                 return json_response(400, _invalid_request(name, value))
+        if endpoint == "user_posts":  # anyone signed in may read a user's posts
+            return self._user_posts(user_id, args["user_id"], request)
         if args.get("user_id", user_id) != user_id:
             return json_response(
                 403,
@@ -334,6 +367,7 @@ class XStandIn(LoopbackServer):
                 return json_response(429, _problem(429), headers)
             if endpoint == "unretweet":
                 self._retweets.get(user_id, set()).discard(args["post_id"])
+                self.timelines.unretweet(user_id, args["post_id"])
                 return json_response(200, {"data": {"retweeted": False}}, limits)
             if endpoint == "delete_post":
                 return self._delete_post(user_id, args["post_id"], limits)
@@ -414,16 +448,26 @@ class XStandIn(LoopbackServer):
                 return None
         return oauth_request.resource_owner_key.split("-", 1)[0]
 
-    def _count_request(self, user_id: str, endpoint: str) -> dict[str, str] | None:
+    def _count_request(self, user_id: str, endpoint: str, limit: int | None = None) -> dict[str, str] | None:
         """Count one request in the user's window: its rate headers, or None when over the limit."""
+        limit = self._rate_limit if limit is None else limit
         now = self._clock()
         window = self._windows.get((user_id, endpoint))
         if window is None or now >= window.started + self._rate_window:
             window = self._windows[(user_id, endpoint)] = _RateWindow(started=now)
-        if window.used >= self._rate_limit:
+        if window.used >= limit:
             return None
         window.used += 1
-        return _rate_headers(self._rate_limit, self._rate_limit - window.used, window.started + self._rate_window)
+        return _rate_headers(limit, limit - window.used, window.started + self._rate_window)
+
+    def _user_posts(self, reader_id: str, user_id: str, request: Request) -> Response:
+        with self._lock:
+            limits = self._count_request(reader_id, "user_posts", READ_RATE_LIMIT)
+            if limits is None:
+                reset = self._windows[(reader_id, "user_posts")].started + self._rate_window
+                return json_response(429, _problem(429), _rate_headers(READ_RATE_LIMIT, 0, reset))
+            status, answer = self.timelines.user_posts(user_id, {name: request.args[name] for name in request.args})
+        return json_response(status, answer, limits)
 
     def _delete_post(self, user_id: str, post_id: str, limits: dict[str, str]) -> Response:
         author = self._authors.get(post_id)
@@ -441,6 +485,7 @@ class XStandIn(LoopbackServer):
                 limits,
             )
         self._deleted.add(post_id)
+        self.timelines.remove(post_id)
         return json_response(200, {"data": {"deleted": True}}, limits)
 
     def _retweet(self, user_id: str, request: Request, limits: dict[str, str]) -> Response:
