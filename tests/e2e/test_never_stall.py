@@ -6,29 +6,24 @@ account, the window shortened to WINDOW seconds), real handlers, DynamoDB Local 
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import httpx
 import pytest
 
 from takedown.incidents.model import Incident, IncidentStatus, NotificationStatus
 from takedown.incidents.store import IncidentStore
 from takedown.policy import AccountPolicy, PolicyStore
-from takedown.webhook import sign
 from takedown_local.dynamodb_local import local_client
 from takedown_local.stack import LocalStack, StackOptions, wait_for
-from tests.conftest import EVENTS
+from takedown_local.traffic import deliver, incidents, signed_retweet
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 ACCOUNTS = ("2000000000000000001", "2000000000000000002", "2000000000000000003", "2000000000000000004")
 BURST, OTHERS = 120, 30
 WINDOW = 45  # seconds: the stand-in's rate window, X's 15 minutes shortened
-PAYLOAD = json.loads((EVENTS / "payloads" / "aaa_retweet_illegal_stream.json").read_bytes())
 
 
 @pytest.fixture(scope="module")
@@ -43,38 +38,11 @@ def store(stack: LocalStack) -> IncidentStore:
     return IncidentStore(local_client("dynamodb", stack.dynamodb.endpoint_url), stack.incidents_table)
 
 
-def retweet(account: str, repost_id: int, source_id: int) -> bytes:
-    """The sample illegal-stream retweet, by `account`, with fresh ids; as X sends it (escaped slashes)."""
-    envelope = copy.deepcopy(PAYLOAD)
-    envelope["for_user_id"] = account
-    tweet = envelope["tweet_create_events"][0]
-    tweet["id_str"], tweet["id"] = str(repost_id), repost_id
-    tweet["user"]["id_str"], tweet["user"]["id"] = account, int(account)
-    tweet["retweeted_status"]["id_str"], tweet["retweeted_status"]["id"] = str(source_id), source_id
-    return json.dumps(envelope, separators=(",", ":")).replace("/", "\\/").encode()
-
-
-def deliver(stack: LocalStack, bodies: list[bytes], senders: int = 8) -> list[int]:
-    secret = stack.options.consumer_secret
-    url = stack.ready_line()["webhook_url"]
-    with httpx.Client(timeout=30) as http:
-
-        def send(body: bytes) -> int:
-            headers = {"content-type": "application/json", "x-twitter-webhooks-signature": sign(secret, body)}
-            return http.post(url, content=body, headers=headers).status_code
-
-        with ThreadPoolExecutor(senders) as pool:
-            return list(pool.map(send, bodies))
-
-
-def incidents(store: IncidentStore, keys: list[tuple[str, int]]) -> list[Incident | None]:
-    return [store.get(Incident.id_for(account, str(post))) for account, post in keys]
-
-
 def test_a_cold_stack_verifies_every_signature_under_parallel_senders() -> None:
     """The cold-start 401 race: 8 senders at a freshly started stack, every delivery verified."""
     with LocalStack(StackOptions(account_ids=ACCOUNTS[:1])) as fresh:
-        bodies = [retweet(ACCOUNTS[0], 3_100_000_000_000_000_000 + n, 3_200_000_000_000_000_000 + n) for n in range(40)]
+        first, source = 3_100_000_000_000_000_000, 3_200_000_000_000_000_000
+        bodies = [signed_retweet(ACCOUNTS[0], first + n, source + n) for n in range(40)]
         assert deliver(fresh, bodies) == [200] * 40
 
 
@@ -87,7 +55,7 @@ def test_a_burst_is_recorded_at_once_paced_per_account_and_nobody_waits_for_anot
         for i, account in enumerate(ACCOUNTS[1:])
         for n in range(OTHERS)
     ]
-    bodies = [retweet(account, post, post + 500_000_000_000_000_000) for account, post in keys]
+    bodies = [signed_retweet(account, post, post + 500_000_000_000_000_000) for account, post in keys]
     assert deliver(stack, bodies) == [200] * len(bodies)
 
     # Every detection is recorded within 2 s of its receipt, whatever X is doing.
@@ -146,7 +114,7 @@ def test_missing_or_revoked_credentials_fail_for_a_human_with_a_card(
         account = ACCOUNTS[3]
         stack.x.revoke(stack.access_tokens[account])
     post = 4_300_000_000_000_000_000 + (0 if how == "missing" else 1)
-    assert deliver(stack, [retweet(account, post, post + 7)]) == [200]
+    assert deliver(stack, [signed_retweet(account, post, post + 7)]) == [200]
     incident = wait_for(
         lambda: (
             (i := store.get(Incident.id_for(account, str(post)))) and i.notification is NotificationStatus.SENT and i
@@ -167,7 +135,7 @@ def test_the_circuit_breaker_trips_says_so_and_holds(stack: LocalStack, store: I
     with LocalStack(StackOptions(account_ids=ACCOUNTS[:2], breaker_max_undos=5)) as small:
         small_store = IncidentStore(local_client("dynamodb", small.dynamodb.endpoint_url), small.incidents_table)
         keys = [(ACCOUNTS[n % 2], 4_400_000_000_000_000_000 + n) for n in range(9)]
-        assert deliver(small, [retweet(a, p, p + 11) for a, p in keys], senders=1) == [200] * 9
+        assert deliver(small, [signed_retweet(a, p, p + 11) for a, p in keys], senders=1) == [200] * 9
         found = wait_for(
             lambda: (
                 (f := incidents(small_store, keys))

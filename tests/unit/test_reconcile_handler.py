@@ -5,6 +5,8 @@ reads come out as CloudWatch EMF metrics."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
@@ -16,7 +18,9 @@ from moto import mock_aws
 
 from takedown.policy import AccountPolicy, PolicyStore
 from takedown.webhook import PostEvent
+from takedown_local.event_sources import ScheduleEventSource
 from takedown_local.lambda_runtime import LambdaContext, load_function
+from takedown_local.stack import wait_for
 from takedown_local.standins import XStandIn
 from takedown_local.template import create_tables
 from takedown_local.traffic import timeline_retweet
@@ -110,3 +114,34 @@ def test_a_manual_invocation_sweeps_only_the_accounts_it_names(
     }  # fmt: skip
     with pytest.raises(ValueError, match="account_ids must be a non-empty list"):
         reconcile.lambda_handler({"account_ids": "everyone"}, LambdaContext())
+
+
+def test_the_local_schedule_runs_the_function_every_interval_and_on_demand_never_two_at_once() -> None:
+    runs: list[dict[str, Any]] = []
+    overlapping: list[bool] = []
+    running = threading.Event()
+
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        overlapping.append(running.is_set())
+        running.set()
+        runs.append(event)
+        time.sleep(0.02)
+        running.clear()
+        return {"run": len(runs)}
+
+    handler = ModuleType("reconcile")
+    handler.lambda_handler = lambda_handler  # type: ignore[attr-defined]
+    schedule = ScheduleEventSource(handler, "takedown-reconcile", interval=0.05)
+    schedule.start()
+    try:
+        assert schedule.invoke(account_ids=[ACCOUNT])["run"] >= 1
+        wait_for(lambda: len(runs) >= 4, timeout=10)
+    finally:
+        schedule.stop()
+    assert {run["detail-type"] for run in runs} == {"Scheduled Event"} and not any(overlapping)
+    assert [run.get("account_ids") for run in runs].count([ACCOUNT]) == 1
+    on_demand = ScheduleEventSource(handler, "takedown-reconcile", interval=0)
+    on_demand.start()
+    count = len(runs)
+    on_demand.stop()
+    assert len(runs) == count  # interval 0: only when asked
