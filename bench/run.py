@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SUITES = ("classifier.py", "webhook.py", "inspect_path.py", "links.py", "cold_imports.py", "pipeline.py")
+SUITES = ("classifier.py", "webhook.py", "inspect_path.py", "links.py", "cold_imports.py", "pipeline.py", "receipt.py")
 
 if __name__ == "__main__":
     for suite in SUITES:
