@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a subscribed account in enforce mode, with X credentials (repeatable; default 1000000000000000001)",
     )
     serve.add_argument("--x-rate-window", type=float, default=900, help="the X stand-in's rate-limit window, seconds")
+    serve.add_argument(
+        "--sweep-every", type=float, default=300, help="seconds between sweeps for lost webhooks (0: never)"
+    )
     serve.set_defaults(handler=serve_until_interrupted)
     demo = commands.add_parser("demo", help="the whole pipeline on local parts, and what happened")
     demo.set_defaults(handler=lambda _args: _demo())
@@ -54,6 +57,7 @@ def serve_until_interrupted(args: argparse.Namespace) -> int:
         consumer_secret=args.consumer_secret,
         account_ids=tuple(args.account_ids or StackOptions().account_ids),
         x_rate_window_seconds=args.x_rate_window,
+        sweep_interval_seconds=args.sweep_every,
     )
     try:
         stack = LocalStack(options).start()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -85,8 +85,3 @@ def percentile(values: Sequence[float], q: float) -> float:
     """The q-th percentile (nearest rank) of `values`."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))]
-
-
-def x_calls(stack: LocalStack, method: str, path_prefix: str) -> list[Mapping[str, Any]]:
-    """The X stand-in's calls of `method` on paths starting with `path_prefix`, in arrival order."""
-    return [call for call in stack.x.calls if call["method"] == method and call["path"].startswith(path_prefix)]
