@@ -14,6 +14,8 @@ import pytest
 
 from takedown.incidents.model import Incident, IncidentStatus
 from takedown.incidents.store import IncidentStore
+from takedown.ledger import InspectionLedger
+from takedown.post import business_key
 from takedown_cli.main import main
 from takedown_local.dynamodb_local import local_client
 from takedown_local.stack import LocalStack, StackOptions, wait_for
@@ -162,3 +164,9 @@ def test_register_subscribe_and_replay_a_lost_delivery(stack: LocalStack, takedo
         incident = store.get(incident_id)
         assert incident is not None
         assert [change.status for change in incident.history].count(IncidentStatus.UNDONE) == 1
+    # The inspection ledger holds each post once, found by the webhook (the replay's path), so the
+    # sweep will not bring it to inspection again.
+    ledger = InspectionLedger(local_client("dynamodb", stack.dynamodb.endpoint_url), stack.ledger_table)
+    for account, repost, _, _ in lost:
+        entry = ledger.entry(business_key(account, str(repost)))
+        assert entry is not None and entry.found_by == "webhook"
