@@ -60,14 +60,5 @@ def table_name(ctx: typer.Context, variable: str) -> str:
     return name
 
 
-def env_table(ctx: typer.Context, variable: str) -> str:
-    """A second table a command needs, from the environment only (e.g. ACCOUNTS_TABLE to restore)."""
-    name = os.environ.get(variable, "").strip()
-    if not name:
-        raise SettingMissingError(f"environment variable {variable} is not set")
-    run_of(ctx).tables.append(name)
-    return name
-
-
 def wants_json(ctx: typer.Context) -> bool:
     return bool(option_value(ctx, "as_json"))
