@@ -64,6 +64,7 @@ def reset(
     rule: Annotated[str | None, typer.Option(help="the rule id the Teams card named")] = None,
     every: Annotated[bool, typer.Option("--all", help="every held rule, and the kill switch off")] = False,
     table: TableOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Switch a held rule, or everything, back to enforce."""
     if (rule is None) == (not every):
@@ -71,12 +72,18 @@ def reset(
     policies = build_policy_store(table_name(ctx, ACCOUNTS_TABLE))
     held = policies.settings().monitored_rules
     if every:
-        for name in sorted(held):
+        released = sorted(held)
+        for name in released:
             policies.set_rule_monitored(name, monitored=False)
         policies.set_kill_switch(False)
-        stdout().print(f"switched back: {len(held)} rule(s) and the kill switch")
-        return
-    if rule not in held:
+        said = f"switched back: {len(held)} rule(s) and the kill switch"
+    elif rule not in held:
         raise NotFoundError(f"rule {rule} is not held in monitor")
-    policies.set_rule_monitored(str(rule), monitored=False)
-    stdout().print(f"switched back: {rule}")
+    else:
+        released = [str(rule)]
+        policies.set_rule_monitored(str(rule), monitored=False)
+        said = f"switched back: {rule}"
+    if wants_json(ctx):
+        print_json({"released_rules": released, "kill_switch": policies.settings().kill_switch})
+        return
+    stdout().print(said)

@@ -45,6 +45,13 @@ def test_reset_all_clears_every_rule_and_the_kill_switch(held: tuple[PolicyStore
     assert settings.monitored_rules == frozenset() and not settings.kill_switch
 
 
+def test_reset_as_json(held: tuple[PolicyStore, str], capsys: pytest.CaptureFixture[str]) -> None:
+    _, table = held
+    capsys.readouterr()
+    assert main(["breaker", "reset", "--rule", "stream.site.name", "--json", "--table", table]) == 0
+    assert json.loads(capsys.readouterr().out) == {"released_rules": ["stream.site.name"], "kill_switch": True}
+
+
 def test_a_rule_not_held_is_a_clear_error(held: tuple[PolicyStore, str], capsys: pytest.CaptureFixture[str]) -> None:
     _, table = held
     assert main(["breaker", "--table", table, "reset", "--rule", "no.such.rule"]) == 5  # not found
