@@ -7,7 +7,8 @@ Nothing here prints a traceback: only `--debug` does, for an unexpected error.
     0   done
     1   the command ran and its check failed: a line not read (classify), a link not reached
         (links check), the gate not passed (model evaluate --gate)
-    2   usage: an unknown command or option, a bad value, an unreadable input file, a reason missing
+    2   usage: an unknown command or option, a bad value, a file that cannot be read or written, a
+        reason missing
     3   configuration: a table name, environment variable or secret missing, or a table that does
         not exist
     4   unreachable: AWS, the local stack or X did not answer (stopped, wrong endpoint, timeout)
@@ -131,6 +132,8 @@ def _explain(error: BaseException, tables: tuple[str, ...]) -> tuple[ExitCode, s
             return ExitCode.CONFIGURATION, f"AWS is not set up here: {error}"
         case BotoCoreError():
             return ExitCode.AWS_REFUSED, f"AWS call failed: {error}"
+        case OSError() if error.filename:
+            return ExitCode.USAGE, f"cannot use {error.filename}: {error.strerror}"
     return (
         ExitCode.UNEXPECTED,
         f"unexpected error: {type(error).__name__}: {error} (run again with --debug to see where)",

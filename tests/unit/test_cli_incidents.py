@@ -246,3 +246,8 @@ def test_export_shows_a_progress_bar_on_a_terminal_only(
     ran = world.run("incidents", "export", "--format", "json", "--output", str(target))
     assert ran.code == 0 and "exporting incidents" in ran.err and "1/?" in ran.err
     assert [record["post_id"] for record in json.loads(target.read_text(encoding="utf-8"))] == ["1900000000000000092"]
+
+
+def test_export_to_a_folder_that_does_not_exist_is_a_usage_error(world: World, tmp_path) -> None:
+    target = tmp_path / "absent" / "incidents.csv"
+    one_line_error(world.run("incidents", "export", "--output", str(target)), 2, f"cannot use {target}")
