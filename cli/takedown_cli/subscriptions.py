@@ -4,7 +4,8 @@
 account does, made with the account's own OAuth 1.0a tokens (its secret `<stack>/x-account/<id>`),
 as X requires. `--api xaa` (X Activity API): one subscription per event type Takedown reads (the
 account's reposts and quotes, `filter.user_id` the account), made with the app's bearer token.
-An account is named by its numeric X user id (subscribing it is what makes it known here).
+An account is named by its numeric X user id, or by its @handle when its item is in the accounts
+table (--table or ACCOUNTS_TABLE).
 """
 
 from __future__ import annotations
@@ -32,13 +33,23 @@ class ApiChoice(StrEnum):
 ApiOption = Annotated[
     ApiChoice, typer.Option("--api", help="aaa: Account Activity API (the account's tokens); xaa: X Activity API")
 ]
-AccountId = Annotated[str, typer.Argument(help="the account's numeric X user id")]
+AccountRef = Annotated[
+    str, typer.Argument(help="the account: its numeric X user id, or @handle (from the accounts table)")
+]
 
 
 def register(root: typer.Typer) -> None:
     accounts.app.command("subscribe")(subscribe)
     accounts.app.command("unsubscribe")(unsubscribe)
     accounts.app.command("subscriptions")(list_subscriptions)
+
+
+def _account_id(ctx: typer.Context, ref: str) -> str:
+    """The X user id `ref` names: itself when numeric, else the @handle's, from the accounts table."""
+    ref = ref.strip()
+    if ref.startswith("@"):
+        return accounts.find_account(accounts.account_admin(ctx), ref).account_id
+    return x_id(ref, "account id")
 
 
 def _api(choice: ApiChoice) -> ActivityApi:
@@ -61,13 +72,13 @@ def _print(subs: list[Subscription], as_json: bool) -> None:
 
 def subscribe(
     ctx: typer.Context,
-    account_id: AccountId,
+    account_id: AccountRef,
     api: ApiOption,
     webhook_id: WebhookIdOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Subscribe the account to the webhook: X delivers its reposts and quotes to Takedown."""
-    chosen_account = x_id(account_id, "account id")
+    chosen_account = _account_id(ctx, account_id)
     with x_refusals():
         x_app = connect()
         chosen = x_app.webhook_id(webhook_id)
@@ -83,13 +94,13 @@ def subscribe(
 
 def unsubscribe(
     ctx: typer.Context,
-    account_id: AccountId,
+    account_id: AccountRef,
     api: ApiOption,
     webhook_id: WebhookIdOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Stop X delivering the account's activity to the webhook."""
-    chosen_account = x_id(account_id, "account id")
+    chosen_account = _account_id(ctx, account_id)
     with x_refusals():
         x_app = connect()
         chosen = x_app.webhook_id(webhook_id)

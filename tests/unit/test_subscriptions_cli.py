@@ -13,8 +13,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from takedown.policy import AccountPolicy, PolicyStore
 from takedown_cli.main import main
 from takedown_local.standins import XStandIn
+from takedown_local.template import create_tables
+from tests.conftest import ROOT
 from tests.x_webhook_support import FakeWebhook
 
 CONSUMER = {"consumer_key": "clitestconsumerkey", "consumer_secret": "cli-test-consumer-secret"}
@@ -230,11 +233,23 @@ def test_revoked_account_tokens_are_refused_by_x(world: World) -> None:
     assert ran.code == 7 and "account's tokens" in ran.err
 
 
-@pytest.mark.parametrize("bad", ["@ExampleConstab", "12x", "1" * 20])
+@pytest.mark.parametrize("bad", ["ExampleConstab", "12x", "1" * 20])
 def test_an_account_is_named_by_its_numeric_id(world: World, bad: str) -> None:
     ran = world.run("accounts", "subscribe", bad, "--api", "xaa")
     assert ran.code == 2 and "numeric id" in ran.err
     assert world.x.calls == []
+
+
+def test_or_by_its_handle_from_the_accounts_table(world: World) -> None:
+    dynamodb = boto3.client("dynamodb")
+    table = create_tables(dynamodb, ROOT / "template.yaml", prefix="s-")["AccountsTable"]
+    PolicyStore(dynamodb, table).put_policy(AccountPolicy(account_id=ACCOUNT, handle="ExampleConstab"))
+    registered(world)
+    assert world.run("accounts", "subscribe", "@ExampleConstab", "--api", "aaa").code == 3  # which table?
+    ran = world.run("accounts", "--table", table, "subscribe", "@ExampleConstab", "--api", "aaa", "--json")
+    assert ran.code == 0 and ran.json_lines()[0]["account_id"] == ACCOUNT
+    unknown = world.run("accounts", "--table", table, "unsubscribe", "@nobody", "--api", "aaa")
+    assert unknown.code == 5
 
 
 def test_the_api_must_be_one_of_the_two(world: World) -> None:
