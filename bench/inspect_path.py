@@ -1,5 +1,6 @@
 """Inspect figures: in-process time from an SQS message entering the inspect handler to the undo
-request leaving it for the undo queue, with moto's DynamoDB for the incident and the policy read.
+request leaving it for the undo queue, with moto's DynamoDB for the incident and the policy read
+and moto's S3 for the evidence kept before it.
 moto is slower than DynamoDB (~5 ms a write), so this is an upper bound on our own code's share."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from takedown.signatures import SignatureEngine
 from takedown.webhook import read_delivery
 from takedown_local.lambda_runtime import LambdaContext, load_function
 from takedown_local.template import create_tables
+from tests.evidence_support import evidence_bucket
 
 MESSAGES = 300
 ACCOUNT = "1000000000000000001"
@@ -58,7 +60,7 @@ def main() -> None:
         x = _TimedUndoQueue()
         inspector = Inspector(
             SignatureEngine.load_default(), policies, IncidentStore(dynamodb, tables["IncidentsTable"]),
-            x, load_function("inspect").PowertoolsInspectionMetrics(),
+            x, load_function("inspect").PowertoolsInspectionMetrics(), evidence=evidence_bucket()["locker"],
         )  # fmt: skip
         handler = load_function("inspect")
         queued = QueuedInspection(inspector)

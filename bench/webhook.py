@@ -1,7 +1,8 @@
 """Webhook figures: warm per-request time of the whole handler.
 
 Warm time is the whole handler (Powertools resolver, logging, metrics, HMAC, envelope reading,
-enqueueing) on moto's in-process Secrets Manager and SQS, for a typical signed retweet delivery.
+enqueueing, keeping the delivery as evidence) on moto's in-process Secrets Manager, SQS and S3, for
+a typical signed retweet delivery; `in_memory_queue` replaces SQS and S3 by in-memory stand-ins.
 """
 
 from __future__ import annotations
@@ -30,6 +31,18 @@ class _InMemoryQueue:
         self.sent += len(candidates)
 
 
+class _InMemoryEvidence:
+    """Likewise for S3: our own cost of keeping a delivery is hashing it (SHA-256) and naming it."""
+
+    def keep_delivery(self, body: bytes, signature: str, received_at: object) -> object:
+        from takedown.evidence import EvidenceObject, RawSource, sha256_hex
+
+        digest = sha256_hex(body)
+        return RawSource(
+            origin="webhook", body=EvidenceObject(key=f"deliveries/{digest}", sha256=digest, size=len(body))
+        )
+
+
 def warm_request_us(in_memory_queue: bool) -> list[float]:
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench",
@@ -45,18 +58,19 @@ def warm_request_us(in_memory_queue: bool) -> list[float]:
     from takedown_local.lambda_runtime import LambdaContext, load_function
     from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET
     from tests.conftest import EVENTS
+    from tests.evidence_support import evidence_bucket
 
     with mock_aws():
         secret = boto3.client("secretsmanager").create_secret(
             Name="bench", SecretString=json.dumps({"consumer_secret": SAMPLE_CONSUMER_SECRET})
         )
         queue = boto3.client("sqs").create_queue(QueueName="bench")["QueueUrl"]  # standard: no dedup
-        os.environ.update(X_CONSUMER_SECRET_ID=secret["ARN"], INSPECT_QUEUE_URL=queue)
+        os.environ.update(X_CONSUMER_SECRET_ID=secret["ARN"], INSPECT_QUEUE_URL=queue, **evidence_bucket()["env"])
         webhook = load_function("webhook")
         if in_memory_queue:
             from takedown.webhook import WebhookIntake
 
-            intake = WebhookIntake(lambda: SAMPLE_CONSUMER_SECRET, _InMemoryQueue())
+            intake = WebhookIntake(lambda: SAMPLE_CONSUMER_SECRET, _InMemoryQueue(), _InMemoryEvidence())
             webhook.intake = lambda: intake
         event = json.loads((EVENTS / "webhook_aaa_retweet_illegal_stream.json").read_text())
         context = LambdaContext()

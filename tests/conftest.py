@@ -33,6 +33,7 @@ def _isolated_aws(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_ENDPOINT_URL",
         "AWS_ENDPOINT_URL_SQS",
         "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        "AWS_ENDPOINT_URL_S3",
     ):
         monkeypatch.delenv(name, raising=False)
 

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from takedown.evidence import EvidenceError
 from takedown.inspection import PoisonMessageError, QueuedInspection
 from takedown.settings import InspectSettings
 from takedown.wiring import build_queued_inspection
@@ -47,6 +48,12 @@ def inspect_candidate(record: SQSRecord) -> str:
             "poison message", extra={"message_id": record.message_id, "receives": receives, "reason": str(error)}
         )
         metrics.add_metric(name="PoisonMessages", unit=MetricUnit.Count, value=1)
+        raise
+    except EvidenceError as error:  # the incident is recorded; its undo waits for the evidence (retried)
+        logger.error(
+            "evidence not kept", extra={"message_id": record.message_id, "receives": receives, "reason": str(error)}
+        )
+        metrics.add_metric(name="EvidenceFailures", unit=MetricUnit.Count, value=1)
         raise
     context = {"account_id": attempt.account_id, "post_id": attempt.post_id, "receives": receives}
     ledger = {"found_by": attempt.found_by, "first": attempt.first}

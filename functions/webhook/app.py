@@ -18,7 +18,14 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from takedown.settings import WebhookSettings
-from takedown.webhook import SIGNATURE_HEADER, WEBHOOK_PATH, MalformedDeliveryError, WebhookError, WebhookIntake
+from takedown.webhook import (
+    SIGNATURE_HEADER,
+    WEBHOOK_PATH,
+    EvidenceUnavailableError,
+    MalformedDeliveryError,
+    WebhookError,
+    WebhookIntake,
+)
 from takedown.wiring import build_webhook_intake
 
 logger = Logger()
@@ -79,10 +86,12 @@ def method_not_allowed() -> Response:
 
 @app.exception_handler(WebhookError)
 def refuse(error: WebhookError) -> Response:
-    """Bad input gets its 4xx and a precise log line; a failure to enqueue gets 503 so X retries."""
+    """Bad input gets its 4xx and a precise log line; a failure to keep or enqueue gets 503 so X retries."""
     log = logger.error if error.status >= 500 else logger.warning
     log("webhook refused", extra={"status": error.status, "reason": error.reason, "detail": str(error)})
     metrics.add_metric(name=f"Refused{error.status}", unit=MetricUnit.Count, value=1)
+    if isinstance(error, EvidenceUnavailableError):
+        metrics.add_metric(name="EvidenceFailures", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=error.status,
         content_type=content_types.APPLICATION_JSON,

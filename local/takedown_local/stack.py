@@ -3,7 +3,8 @@
 This module starts and stops the parts and wires them together; the parts are in their own modules.
 
 - DynamoDB Local (AWS's engine) holds the tables, created from template.yaml's definitions;
-- moto in server mode stands in for SQS and Secrets Manager;
+- moto in server mode stands in for SQS, Secrets Manager and S3 (the evidence bucket, with Object
+  Lock, and the KMS key its objects name);
 - the real webhook handler answers HTTP requests turned into API Gateway HTTP API v2 events;
 - the inspect queue feeds the real inspect handler, and the undo queue the real undo handler, as
   SQS events (Lambda's event source mapping: batches, partial failures, visibility timeouts,
@@ -39,10 +40,12 @@ from takedown_local.lambda_runtime import load_function
 from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET
 from takedown_local.standins import TeamsStandIn, XStandIn
 from takedown_local.template import (
+    create_evidence_bucket,
     create_queue_with_dead_letters,
     create_tables,
     max_receive_count,
     notify_event_source,
+    parameter_default,
 )
 
 SAMPLE_ACCOUNT_ID = "1000000000000000001"
@@ -111,7 +114,7 @@ class LocalStack:
         options = self.options
         for port, part in (
             (options.port, "the webhook"),
-            (options.moto_port, "moto (SQS, Secrets Manager)"),
+            (options.moto_port, "moto (SQS, Secrets Manager, S3)"),
             (options.dynamodb_port, "DynamoDB Local"),
             (options.x_port, "the X stand-in"),
         ):
@@ -149,6 +152,9 @@ class LocalStack:
         self.undo_dead_letter_queue_url = undo_dead_letters.url
         self.inspect_queue_url, self.undo_queue_url = inspect_queue.url, undo_queue.url
         self._create_secrets()
+        s3, kms = local_client("s3", self.moto_url), local_client("kms", self.moto_url)
+        self.evidence_bucket = create_evidence_bucket(s3, TEMPLATE, f"{self.name}-evidence")
+        self.evidence_key_arn = kms.create_key(Description="Takedown evidence")["KeyMetadata"]["Arn"]
         self._console_port = free_port()
         environment = self._function_environment()
         self._previous_environment = {name: os.environ.get(name) for name in environment}
@@ -237,6 +243,7 @@ class LocalStack:
             "AWS_ENDPOINT_URL_SQS": self.moto_url,
             "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.moto_url,
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb.endpoint_url,
+            "AWS_ENDPOINT_URL_S3": self.moto_url,
             "POWERTOOLS_SERVICE_NAME": "takedown",
             "POWERTOOLS_METRICS_NAMESPACE": "Takedown",
             "POWERTOOLS_METRICS_DISABLED": "true",
@@ -251,6 +258,9 @@ class LocalStack:
             "CONTROL_TABLE": self.control_table,
             "INSPECTION_LEDGER_TABLE": self.ledger_table,
             "RECONCILE_SETTLE_SECONDS": str(self.options.sweep_settle_seconds),
+            "EVIDENCE_BUCKET": self.evidence_bucket,
+            "EVIDENCE_KMS_KEY_ID": self.evidence_key_arn,
+            "EVIDENCE_RETENTION_DAYS": str(parameter_default(TEMPLATE, {"Ref": "EvidenceRetentionDays"})),
             "UNDO_MAX_RECEIVE_COUNT": str(max_receive_count(TEMPLATE, "UndoQueue")),
             "UNDO_RETRY_BASE_SECONDS": str(self.options.retry_base_seconds),
             "BREAKER_MAX_UNDOS": str(self.options.breaker_max_undos),
@@ -272,6 +282,8 @@ class LocalStack:
             "dynamodb_url": self.dynamodb.endpoint_url,
             "sqs_url": self.moto_url,
             "secretsmanager_url": self.moto_url,
+            "s3_url": self.moto_url,  # the evidence bucket: aws s3api get-object --bucket <evidence_bucket>
+            "evidence_bucket": self.evidence_bucket,
             "consumer_secret": self.options.consumer_secret,
             "account_id": self.options.account_id,
             "account_ids": list(self.options.account_ids),
@@ -284,6 +296,7 @@ class LocalStack:
                     "AWS_ENDPOINT_URL_DYNAMODB",
                     "AWS_ENDPOINT_URL_SQS",
                     "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+                    "AWS_ENDPOINT_URL_S3",
                     "INCIDENTS_TABLE",
                     "ACCOUNTS_TABLE",
                     "CONTROL_TABLE",

@@ -134,3 +134,31 @@ def notify_event_source(template: Path) -> dict[str, Any]:
     """The notify function's stream event source properties (filter, retries, batch size)."""
     events = template_resources(template)["NotifyFunction"]["Properties"]["Events"]
     return next(e["Properties"] for e in events.values() if e["Type"] == "DynamoDB")
+
+
+def create_evidence_bucket(s3: Any, template: Path, name: str) -> str:
+    """The evidence bucket as the template defines it: Object Lock with its default retention
+    (governance, EvidenceRetentionDays' default), versioning (which Object Lock turns on), public
+    access blocked. Encryption and the lifecycle are cloud-only (moto stores the SSE-KMS headers
+    each write sends, and keeps everything)."""
+    properties = template_resources(template)["EvidenceBucket"]["Properties"]
+    retention = properties["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+    s3.create_bucket(
+        Bucket=name,
+        CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name},
+        ObjectLockEnabledForBucket=properties["ObjectLockEnabled"],
+    )
+    s3.put_object_lock_configuration(
+        Bucket=name,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {
+                "DefaultRetention": {
+                    "Mode": retention["Mode"],
+                    "Days": int(parameter_default(template, retention["Days"])),
+                }
+            },
+        },
+    )
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"])
+    return name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Iterator
 
@@ -77,7 +78,8 @@ def test_ready_line_names_every_endpoint(stack: LocalStack, http: httpx.Client) 
     ready = stack.ready_line()
     assert set(ready) == {
         "webhook_url", "review_url", "x_api_url", "x_calls_url", "teams_url", "teams_cards_url",
-        "dynamodb_url", "sqs_url", "secretsmanager_url", "consumer_secret", "account_id", "account_ids", "env",
+        "dynamodb_url", "sqs_url", "secretsmanager_url", "s3_url", "evidence_bucket", "consumer_secret",
+        "account_id", "account_ids", "env",
     }  # fmt: skip
     assert http.get(ready["x_calls_url"]).status_code == 200
     assert http.get(ready["teams_cards_url"]).status_code == 200
@@ -100,6 +102,33 @@ def test_bad_retweet_is_undone_recorded_and_reported(
     assert incident.time_to_takedown_ms is not None
     assert _x_calls(stack, f"/2/users/{ACCOUNT}/retweets/1800000000000000001")[0]["status"] == 200
     assert any(incident.incident_id in json.dumps(card) for card in stack.teams.cards)
+
+
+def test_an_undone_incident_holds_the_hashes_of_the_bytes_x_sent(
+    stack: LocalStack, http: httpx.Client, store: IncidentStore
+) -> None:
+    envelope = _stream_retweet("1900000000000000011", "1800000000000000011")
+    response = _deliver(http, stack, envelope)
+    assert response.status_code == 200
+    incident = _settled(store, Incident.id_for(ACCOUNT, "1900000000000000011"))
+    assert incident.status is IncidentStatus.UNDONE and incident.evidence is not None
+
+    s3 = local_client("s3", stack.ready_line()["s3_url"])
+    bucket = stack.ready_line()["evidence_bucket"]
+    evidence = incident.evidence
+    kept = {
+        name: s3.get_object(Bucket=bucket, Key=stored.key)["Body"].read()
+        for name, stored in (("source", evidence.source), ("signature", evidence.signature), ("post", evidence.post))
+        if stored is not None
+    }
+    assert kept["source"] == response.request.content  # the delivery byte for byte, as signed
+    assert kept["signature"] == response.request.headers["x-twitter-webhooks-signature"].encode()
+    assert json.loads(kept["post"])["source_post_id"] == "1800000000000000011"
+    assert {name: hashlib.sha256(data).hexdigest() for name, data in kept.items()} == incident.evidence_hashes
+    head = s3.head_object(Bucket=bucket, Key=evidence.post.key)
+    assert head["ObjectLockMode"] == "GOVERNANCE" and head["ServerSideEncryption"] == "aws:kms"
+    undone_at = incident.undone_at
+    assert undone_at is not None and evidence.retain_until > undone_at
 
 
 def test_clean_retweet_and_someone_elses_retweet_are_left_alone(

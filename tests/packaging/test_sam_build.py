@@ -10,8 +10,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from takedown_local import TEMPLATE
 from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET, expected_crc_response
-from takedown_local.template import template_resources
+from takedown_local.template import create_evidence_bucket, template_resources
 from tests.conftest import EVENTS, ROOT
 from tests.packaging.conftest import invoke_built
 
@@ -56,10 +57,15 @@ def webhook_env(moto_endpoint: str) -> dict[str, str]:
     secrets.create_secret(Name=name, SecretString=json.dumps({"consumer_secret": SAMPLE_CONSUMER_SECRET}))
     sqs = session.client("sqs", endpoint_url=moto_endpoint)
     queue_url = sqs.create_queue(QueueName="packaging-inspect.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    bucket = create_evidence_bucket(session.client("s3", endpoint_url=moto_endpoint), TEMPLATE, "packaging-evidence")
+    key_arn = session.client("kms", endpoint_url=moto_endpoint).create_key()["KeyMetadata"]["Arn"]
     return {
         **aws,
         "X_CONSUMER_SECRET_ID": name,
         "INSPECT_QUEUE_URL": queue_url,
+        "EVIDENCE_BUCKET": bucket,
+        "EVIDENCE_KMS_KEY_ID": key_arn,
+        "EVIDENCE_RETENTION_DAYS": "365",
         "POWERTOOLS_SERVICE_NAME": "takedown",
         "POWERTOOLS_METRICS_NAMESPACE": "Takedown",
     }

@@ -4,6 +4,7 @@ with X behind a fake retweeter. Pages are read as HTML; every refusal must say w
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from moto import mock_aws
 
 from takedown.console import AccountAdmin, ReviewDesk, build_console_app
 from takedown.console.identity import reviewer_from_event
+from takedown.evidence import EvidenceObject, IncidentEvidence
 from takedown.incidents.model import Incident, IncidentStatus, Resolution
 from takedown.incidents.store import IncidentStore
 from takedown.judgement.verdict import Contribution
@@ -177,6 +179,26 @@ def test_the_incident_page_shows_why_and_the_whole_history_with_adult_text_hidde
     assert "<details" in body and "show the post's text" in body
     assert "Detected, undo pending" in body and "Undone on X" in body  # the history
     assert "GMT" in body and "3.0 seconds after it was posted" in body
+
+
+def test_the_incident_page_names_each_evidence_object_with_its_hash(world: World) -> None:
+    shown = incident(world, "8", IncidentStatus.UNDONE)
+    assert "No evidence kept yet" in world.call("GET", f"/console/incidents/{shown.incident_id}")["body"]
+    digests = {name: hashlib.sha256(name.encode()).hexdigest() for name in ("delivery", "signature", "post")}
+    evidence = IncidentEvidence(
+        bucket="takedown-evidence",
+        origin="webhook",
+        source=EvidenceObject(key=f"deliveries/{digests['delivery']}", sha256=digests["delivery"], size=2048),
+        signature=EvidenceObject(key=f"signatures/{digests['signature']}", sha256=digests["signature"], size=51),
+        post=EvidenceObject(key=f"posts/{digests['post']}.json", sha256=digests["post"], size=900),
+        retain_until=NOW + timedelta(days=365),
+    )
+    world.store.record_evidence(shown.incident_id, evidence)  # through DynamoDB and back
+    body = world.call("GET", f"/console/incidents/{shown.incident_id}")["body"]
+    assert "X's delivery, as received" in body and "X's signature header" in body and "The post as judged" in body
+    for name, digest in digests.items():
+        assert f"SHA-256 <code>{digest}</code>" in body, name
+    assert f"deliveries/{digests['delivery']}" in body and "takedown-evidence" in body and "2048 bytes" in body
 
 
 def test_confirm_is_a_conditional_change_and_a_second_one_is_refused_in_words(world: World) -> None:

@@ -26,6 +26,7 @@ from takedown_local.lambda_runtime import LambdaContext, load_function
 from takedown_local.standins import XStandIn
 from takedown_local.template import create_tables
 from tests.conftest import EVENTS, ROOT
+from tests.evidence_support import evidence_bucket
 
 ACCOUNT = "1000000000000000001"
 CONSUMER_KEY, CONSUMER_SECRET = "handlertestconsumerkey", "handler-test-consumer-secret"
@@ -79,6 +80,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             "UNDO_MAX_RECEIVE_COUNT": "5",
             "BREAKER_MAX_UNDOS": "20",
             "BREAKER_WINDOW_MINUTES": "10",
+            **evidence_bucket()["env"],
         }.items():
             monkeypatch.setenv(name, value)
         yield World(sqs, queue_url, undo_queue_url, IncidentStore(dynamodb, tables["IncidentsTable"]), x)

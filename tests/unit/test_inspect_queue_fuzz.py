@@ -22,6 +22,7 @@ from takedown.undo import UndoRequest
 from takedown.webhook import read_delivery
 from takedown_local.template import create_tables
 from tests.conftest import EVENTS, ROOT
+from tests.evidence_support import evidence_bucket
 
 SEED = 20261124
 CASES = 400
@@ -57,7 +58,11 @@ def queued() -> Iterator[QueuedInspection]:
         policies.put_policy(AccountPolicy(account_id=CANDIDATES[0]["account_id"], mode="enforce"))
         incidents = IncidentStore(dynamodb, tables["IncidentsTable"])
         ledger = InspectionLedger(dynamodb, tables["InspectionLedgerTable"])
-        yield QueuedInspection(Inspector(SignatureEngine.load_default(), policies, incidents, NoUndo(), NoMetrics()), ledger)
+        evidence = evidence_bucket()["locker"]
+        yield QueuedInspection(
+            Inspector(SignatureEngine.load_default(), policies, incidents, NoUndo(), NoMetrics(), evidence=evidence),
+            ledger,
+        )
 
 
 def _message(rng: random.Random) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from takedown.evidence import EvidenceError, EvidenceLocker
 from takedown.incidents.model import IncidentStatus
 from takedown.incidents.store import IncidentStore
 from takedown.inspection import Inspector
@@ -20,6 +22,7 @@ from takedown.undo import UndoRequest
 from takedown.webhook import read_delivery
 from takedown_local.template import create_tables
 from tests.conftest import EVENTS, ROOT
+from tests.evidence_support import RETENTION_DAYS, evidence_bucket
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 ACCOUNT = "1000000000000000001"
@@ -52,10 +55,14 @@ def world() -> Iterator[dict[str, Any]]:
         policies.put_policy(AccountPolicy(account_id=ACCOUNT, mode="enforce"))
         incidents = IncidentStore(dynamodb, tables["IncidentsTable"], clock=lambda: NOW)
         undo_queue, metrics = FakeUndoQueue(), Metrics()
-        inspector = Inspector(SignatureEngine.load_default(), policies, incidents, undo_queue, metrics, lambda: NOW)
+        evidence = evidence_bucket()
+        inspector = Inspector(
+            SignatureEngine.load_default(), policies, incidents, undo_queue, metrics, lambda: NOW,
+            evidence=evidence["locker"],
+        )  # fmt: skip
         yield {
             "inspector": inspector, "undo_queue": undo_queue, "policies": policies, "incidents": incidents,
-            "metrics": metrics,
+            "metrics": metrics, "evidence": evidence,
         }  # fmt: skip
 
 
@@ -130,3 +137,76 @@ def test_someone_elses_retweet_is_ignored(world: dict) -> None:
     body = json.loads((EVENTS / "webhook_aaa_retweet_by_someone_else.json").read_text())["body"]
     (post,) = read_delivery(body, NOW).posts
     assert world["inspector"].inspect(post).outcome == "ignored"
+
+
+class EvidenceCheckingUndoQueue(FakeUndoQueue):
+    """An undo queue that looks, at the moment an undo is handed to it, at what the incident holds."""
+
+    def __init__(self, incidents: IncidentStore) -> None:
+        super().__init__()
+        self._incidents = incidents
+        self.evidence_when_scheduled: list[object] = []
+
+    def schedule(self, request: UndoRequest, delay_seconds: int = 0) -> None:
+        self.evidence_when_scheduled.append(self._incidents.get(request.incident_id).evidence)  # type: ignore[union-attr]
+        super().schedule(request, delay_seconds)
+
+
+def _inspector(world: dict, undo_queue: FakeUndoQueue, locker: EvidenceLocker) -> Inspector:
+    return Inspector(
+        SignatureEngine.load_default(), world["policies"], world["incidents"], undo_queue, Metrics(), lambda: NOW,
+        evidence=locker,
+    )  # fmt: skip
+
+
+def _object(world: dict, key: str) -> bytes:
+    s3, bucket = world["evidence"]["s3"], world["evidence"]["bucket"]
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def test_the_evidence_is_kept_and_on_the_incident_before_its_undo_is_queued(world: dict) -> None:
+    body = json.loads((EVENTS / "webhook_aaa_retweet_illegal_stream.json").read_text())["body"].encode()
+    locker = world["evidence"]["locker"]
+    source = locker.keep_delivery(body, "sha256=signature-as-sent", NOW - timedelta(seconds=1))
+    candidate = _candidate().model_copy(update={"raw_source": source})
+    undo_queue = EvidenceCheckingUndoQueue(world["incidents"])
+
+    result = _inspector(world, undo_queue, locker).inspect(candidate)
+
+    assert result.outcome == "scheduled"
+    incident = world["incidents"].get(result.incident.incident_id)
+    assert undo_queue.evidence_when_scheduled == [incident.evidence] and incident.evidence is not None
+    evidence = incident.evidence
+    assert (evidence.origin, evidence.source, evidence.signature) == ("webhook", source.body, source.signature)
+    assert _object(world, evidence.source.key) == body
+    assert _object(world, evidence.signature.key) == b"sha256=signature-as-sent"
+    post = _object(world, evidence.post.key)
+    assert json.loads(post)["post_id"] == incident.post_id  # the normalised post, as judged
+    for name, kept in (("source", evidence.source), ("signature", evidence.signature), ("post", evidence.post)):
+        assert incident.evidence_hashes[name] == hashlib.sha256(_object(world, kept.key)).hexdigest()
+
+
+def test_a_monitored_detection_keeps_its_evidence_too(world: dict) -> None:
+    world["policies"].put_policy(AccountPolicy(account_id=ACCOUNT, mode="monitor"))
+    result = world["inspector"].inspect(_candidate())
+    assert result.outcome == "monitored"
+    incident = world["incidents"].get(result.incident.incident_id)
+    assert incident.evidence is not None and incident.evidence.source is None  # this message carried none
+    assert hashlib.sha256(_object(world, incident.evidence.post.key)).hexdigest() == incident.evidence_hashes["post"]
+
+
+def test_without_s3_the_detection_is_recorded_and_its_undo_waits_for_the_evidence(world: dict) -> None:
+    s3, key_arn = world["evidence"]["s3"], world["evidence"]["key_arn"]
+    undo_queue = FakeUndoQueue()
+    broken = EvidenceLocker(s3, "evidence-bucket-gone", key_arn, RETENTION_DAYS)
+
+    with pytest.raises(EvidenceError, match="NoSuchBucket"):
+        _inspector(world, undo_queue, broken).inspect(_candidate())
+    incident = world["incidents"].get(f"{ACCOUNT}-{_candidate().post_id}")
+    assert incident.status is IncidentStatus.DETECTED and incident.evidence is None  # ops see it at once
+    assert undo_queue.requests == []
+
+    # SQS delivers the message again once S3 is back: the evidence first, then the undo, once.
+    result = _inspector(world, undo_queue, world["evidence"]["locker"]).inspect(_candidate())
+    assert result.outcome == "scheduled" and result.incident.evidence is not None
+    assert len(undo_queue.requests) == 1

@@ -24,6 +24,7 @@ from takedown.webhook import read_delivery
 from takedown_local.standins.web_standin import SAMPLE_PAGES
 from takedown_local.template import create_tables
 from tests.conftest import EVENTS, ROOT
+from tests.evidence_support import evidence_bucket
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 ACCOUNT = "1000000000000000001"
@@ -82,11 +83,16 @@ def world() -> Iterator[dict[str, Any]]:
         incidents = IncidentStore(dynamodb, tables["IncidentsTable"], clock=lambda: NOW)
         links = LinkResolver(HopFetcher(httpx.MockTransport(rta_site), AnyHostIsPublic()), MemoryLinkCache())
         judge = PageJudge()
+        evidence = evidence_bucket()["locker"]
         yield {
             "judge": judge,
             "incidents": incidents,
-            "with_links": Inspector(judge, policies, incidents, NeverUndone(), Metrics(), lambda: NOW, links=links),
-            "without_links": Inspector(judge, policies, incidents, NeverUndone(), Metrics(), lambda: NOW),
+            "with_links": Inspector(
+                judge, policies, incidents, NeverUndone(), Metrics(), lambda: NOW, links=links, evidence=evidence
+            ),
+            "without_links": Inspector(
+                judge, policies, incidents, NeverUndone(), Metrics(), lambda: NOW, evidence=evidence
+            ),
         }
 
 

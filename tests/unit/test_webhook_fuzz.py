@@ -22,6 +22,7 @@ from takedown.webhook import MAX_BODY_BYTES, sign
 from takedown_local.lambda_runtime import LambdaContext, load_function
 from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET
 from tests.conftest import EVENTS
+from tests.evidence_support import evidence_bucket
 
 SEED = 20261124
 CASES_PER_KIND = 60
@@ -44,6 +45,8 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
         queue = boto3.client("sqs").create_queue(QueueName="fuzz.fifo", Attributes={"FifoQueue": "true"})
         monkeypatch.setenv("X_CONSUMER_SECRET_ID", secret["ARN"])
         monkeypatch.setenv("INSPECT_QUEUE_URL", queue["QueueUrl"])
+        for name, value in evidence_bucket()["env"].items():
+            monkeypatch.setenv(name, value)
         yield load_function("webhook")
 
 

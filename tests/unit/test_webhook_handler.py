@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -13,10 +14,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from takedown.webhook import MAX_BODY_BYTES, sign
+from takedown.webhook import MAX_BODY_BYTES, PostEvent, sign
 from takedown_local.lambda_runtime import LambdaContext, load_function
 from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET, expected_crc_response
 from tests.conftest import EVENTS, FIXTURES
+from tests.evidence_support import evidence_bucket
 
 
 @pytest.fixture
@@ -31,7 +33,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
         queue_url = sqs.create_queue(QueueName="inspect.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
         monkeypatch.setenv("X_CONSUMER_SECRET_ID", secret["ARN"])
         monkeypatch.setenv("INSPECT_QUEUE_URL", queue_url)
-        yield {"sqs": sqs, "queue_url": queue_url}
+        evidence = evidence_bucket()
+        for name, value in evidence["env"].items():
+            monkeypatch.setenv(name, value)
+        yield {"sqs": sqs, "queue_url": queue_url, "evidence": evidence}
 
 
 @pytest.fixture
@@ -228,6 +233,47 @@ def test_failure_to_enqueue_is_503_so_that_x_retries(
         503,
         {"error": "enqueue_failed"},
     )
+
+
+def _kept(aws: dict) -> dict[str, bytes]:
+    s3, bucket = aws["evidence"]["s3"], aws["evidence"]["bucket"]
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    return {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
+def test_a_delivery_is_kept_as_signed_before_its_candidates_are_enqueued(
+    webhook: ModuleType, aws: dict, lambda_context: LambdaContext
+) -> None:
+    event = _event("webhook_aaa_retweet_illegal_stream.json")
+    assert _invoke(webhook, event, lambda_context) == (200, {"enqueued": 1})
+
+    (message,) = _drain(aws)
+    source = PostEvent.model_validate_json(message["Body"]).raw_source
+    assert source is not None and source.origin == "webhook" and source.signature is not None
+    kept = _kept(aws)
+    assert kept[source.body.key] == event["body"].encode()  # the bytes X signed, not re-serialised JSON
+    assert kept[source.signature.key] == event["headers"]["x-twitter-webhooks-signature"].encode()
+    assert {hashlib.sha256(kept[k.key]).hexdigest() for k in (source.body, source.signature)} == {
+        source.body.sha256, source.signature.sha256,
+    }  # fmt: skip
+
+
+def test_a_delivery_without_candidates_is_not_kept(
+    webhook: ModuleType, aws: dict, lambda_context: LambdaContext
+) -> None:
+    event = _event("webhook_aaa_retweet_by_someone_else.json")
+    assert _invoke(webhook, event, lambda_context) == (200, {"enqueued": 0})
+    assert _kept(aws) == {}
+
+
+def test_without_s3_the_delivery_is_503_so_that_x_retries_and_nothing_is_enqueued(
+    webhook: ModuleType, aws: dict, lambda_context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVIDENCE_BUCKET", "evidence-bucket-gone")
+    webhook.intake.cache_clear()
+    event = _event("webhook_aaa_retweet_illegal_stream.json")
+    assert _invoke(webhook, event, lambda_context) == (503, {"error": "evidence_unavailable"})
+    assert _drain(aws) == []
 
 
 def test_logs_hold_no_secret_and_no_post_text(webhook: ModuleType, lambda_context: LambdaContext) -> None:

@@ -2,7 +2,9 @@
 
 Detection is recorded the moment it is made, whatever X is doing: inspection never calls X. A bad
 post's incident is written first (idempotent on the business key, account id + post id, with a
-conditional put), `decide` (takedown.decision) names the action, and an undo goes to the undo
+conditional put), `decide` (takedown.decision) names the action, its evidence is locked in S3 and
+the hashes recorded on the incident (takedown.evidence; if S3 fails the message is retried: nothing
+is acted on without evidence), and an undo goes to the undo
 queue as an `UndoRequest` for the undo step (takedown.undo), which paces each account around X's
 rate limits. A redelivered event, or the same post found by the sweep, finds the existing incident
 and its scheduled undo and does nothing twice. `QueuedInspection` runs one inspect-queue message,
@@ -21,6 +23,7 @@ from pydantic import ValidationError
 
 from takedown.clock import Clock, utc_now
 from takedown.decision import decide
+from takedown.evidence import IncidentEvidence, RawSource
 from takedown.incidents.model import Incident
 from takedown.incidents.store import IncidentStore
 from takedown.judgement.verdict import Verdict
@@ -56,6 +59,12 @@ class InspectionMetrics(Protocol):
     def incident_detected(self, category: str) -> None: ...
 
 
+class IncidentEvidenceKeeper(Protocol):
+    """Keeps an incident's evidence (takedown.evidence.EvidenceLocker); raises EvidenceError."""
+
+    def keep_for_incident(self, source: RawSource | None, post: bytes, detected_at: datetime) -> IncidentEvidence: ...
+
+
 class Inspector:
     """Runs the whole decision for one candidate. Every collaborator is passed in."""
 
@@ -68,8 +77,11 @@ class Inspector:
         metrics: InspectionMetrics,
         clock: Clock = utc_now,
         links: LinkResolver | None = None,  # follows the post's links when set (LINKS_FOLLOW)
+        *,
+        evidence: IncidentEvidenceKeeper,
     ) -> None:
         self._classifier = classifier
+        self._evidence = evidence
         self._links = links
         self._policies = policies
         self._incidents = incidents
@@ -103,6 +115,11 @@ class Inspector:
         action = decide(verdict, policy, settings, existing=None if created else incident)
         if action.kind == "skip":
             return InspectionResult("duplicate", verdict, incident)
+        if incident.evidence is None:  # evidence before action; a retry keeps what a failed try could not
+            evidence = self._evidence.keep_for_incident(
+                event.raw_source, repost.model_dump_json(indent=2).encode("utf-8"), incident.detected_at
+            )
+            incident = self._incidents.record_evidence(incident.incident_id, evidence)
         if action.kind == "monitor":
             incident = self._incidents.record_monitored(incident.incident_id, self._clock(), action.reason)
             return InspectionResult("monitored", verdict, incident)

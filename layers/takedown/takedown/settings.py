@@ -29,15 +29,34 @@ def _required(env: Mapping[str, str], name: str) -> str:
 
 
 @dataclass(frozen=True)
+class EvidenceSettings:
+    """The evidence bucket (takedown.evidence): Object Lock, SSE-KMS with the stack's key."""
+
+    bucket: str
+    kms_key_id: str
+    retention_days: int  # template.yaml's EvidenceRetentionDays: the operator's decision
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        return cls(
+            bucket=_required(env, "EVIDENCE_BUCKET"),
+            kms_key_id=_required(env, "EVIDENCE_KMS_KEY_ID"),
+            retention_days=int(_required(env, "EVIDENCE_RETENTION_DAYS")),
+        )
+
+
+@dataclass(frozen=True)
 class WebhookSettings:
     consumer_secret_id: str  # Secrets Manager id of {"consumer_key": ..., "consumer_secret": ...}
     inspect_queue_url: str
+    evidence: EvidenceSettings  # each delivery holding candidates is kept before they are enqueued
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
         return cls(
             consumer_secret_id=_required(env, "X_CONSUMER_SECRET_ID"),
             inspect_queue_url=_required(env, "INSPECT_QUEUE_URL"),
+            evidence=EvidenceSettings.from_env(env),
         )
 
 
@@ -102,6 +121,7 @@ class InspectSettings:
     accounts_table: str
     undo_queue_url: str  # where a decided undo goes: inspection itself never calls X
     ledger_table: str  # the inspection ledger: the webhook and the sweep never inspect a post twice
+    evidence: EvidenceSettings  # every incident's evidence is kept before its undo is queued
     incident_retention_days: int
     links: LinkSettings = LinkSettings()  # following links: off unless LINKS_FOLLOW is set
 
@@ -112,6 +132,7 @@ class InspectSettings:
             accounts_table=_required(env, "ACCOUNTS_TABLE"),
             undo_queue_url=_required(env, "UNDO_QUEUE_URL"),
             ledger_table=_required(env, "INSPECTION_LEDGER_TABLE"),
+            evidence=EvidenceSettings.from_env(env),
             incident_retention_days=int(env.get("INCIDENT_RETENTION_DAYS", "400")),
             links=LinkSettings.from_env(env),
         )

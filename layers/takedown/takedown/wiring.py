@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from takedown.console import AccountAdmin, ReviewDesk, build_console_app
+from takedown.evidence import EvidenceLocker
 from takedown.feeds import DynamoDbDomainStore, FeedMetrics, FeedRefresher
 from takedown.incidents.store import IncidentStore
 from takedown.inspect_queue import SqsInspectQueue
@@ -34,6 +35,7 @@ from takedown.readable import time_zone
 from takedown.settings import (
     SECRET_MAX_AGE_SECONDS,
     ConsoleSettings,
+    EvidenceSettings,
     FeedSettings,
     InspectSettings,
     LinkSettings,
@@ -57,6 +59,7 @@ from takedown.x_subscriptions import XSubscriptions
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_s3 import S3Client
     from types_boto3_secretsmanager import SecretsManagerClient
     from types_boto3_sqs import SQSClient
 
@@ -72,6 +75,10 @@ def sqs_client() -> SQSClient:
 
 def secretsmanager_client() -> SecretsManagerClient:
     return boto3.client("secretsmanager")
+
+
+def s3_client() -> S3Client:
+    return boto3.client("s3")
 
 
 def secrets_provider() -> SecretsProvider:
@@ -148,7 +155,12 @@ def build_webhook_intake(settings: WebhookSettings) -> WebhookIntake:
     def consumer_secret() -> str:
         return str(json_secret(secrets, settings.consumer_secret_id)["consumer_secret"])
 
-    return WebhookIntake(consumer_secret, SqsInspectQueue(sqs_client(), settings.inspect_queue_url))
+    queue = SqsInspectQueue(sqs_client(), settings.inspect_queue_url)
+    return WebhookIntake(consumer_secret, queue, build_evidence_locker(settings.evidence))
+
+
+def build_evidence_locker(settings: EvidenceSettings) -> EvidenceLocker:
+    return EvidenceLocker(s3_client(), settings.bucket, settings.kms_key_id, settings.retention_days)
 
 
 def build_inspector(settings: InspectSettings, metrics: InspectionMetrics) -> Inspector:
@@ -159,6 +171,7 @@ def build_inspector(settings: InspectSettings, metrics: InspectionMetrics) -> In
         incidents=IncidentStore(dynamodb, settings.incidents_table, retention_days=settings.incident_retention_days),
         undo_queue=SqsUndoQueue(sqs_client(), settings.undo_queue_url),
         metrics=metrics,
+        evidence=build_evidence_locker(settings.evidence),
         links=build_link_resolver(settings.links, dynamodb) if settings.links.follow else None,
     )
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from takedown.evidence import IncidentEvidence
 from takedown.judgement.verdict import Category, Contribution
 from takedown.links.page import LandingPage
 from takedown.post import RepostKind, business_key
@@ -86,6 +87,8 @@ class Incident(BaseModel):
     urls: list[str] = Field(default_factory=list)
     # Every link followed for the verdict: its chain, how it ended and the landing page's evidence.
     link_evidence: list[LandingPage] = Field(default_factory=list)
+    # The bytes it was judged from, locked in the evidence bucket before any undo (takedown.evidence).
+    evidence: IncidentEvidence | None = None
 
     status: IncidentStatus = IncidentStatus.DETECTED
     resolution: Resolution | None = None
@@ -115,6 +118,11 @@ class Incident(BaseModel):
     def id_for(account_id: str, post_id: str) -> str:
         """The incident id: the business key, as the inspect queue deduplicates on."""
         return business_key(account_id, post_id)
+
+    @property
+    def evidence_hashes(self) -> dict[str, str]:
+        """Each kept evidence object's SHA-256, by what it is (source, signature, post)."""
+        return self.evidence.hashes if self.evidence else {}
 
     @property
     def post_url(self) -> str:

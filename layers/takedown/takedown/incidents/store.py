@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from takedown.clock import Clock, utc_now
 from takedown.dynamodb_item import from_item, timestamp, to_attribute, to_item
+from takedown.evidence import IncidentEvidence
 from takedown.incidents.exceptions import IncidentNotFoundError, IncidentTransitionError
 from takedown.incidents.model import (
     TRANSITIONS,
@@ -142,6 +143,10 @@ class IncidentStore:
     # ------------------------------------------------------------------ state changes
     def record_undo_attempt(self, incident_id: str) -> Incident:
         return self._update(incident_id, adds={"undo_attempts": 1})
+
+    def record_evidence(self, incident_id: str, evidence: IncidentEvidence) -> Incident:
+        """The evidence kept for the incident (takedown.evidence), before anything is done on X."""
+        return self._update(incident_id, sets={"evidence": evidence.model_dump(mode="python", exclude_none=True)})
 
     def record_undo_scheduled(self, incident_id: str, at: datetime, undo_at: datetime, note: str) -> Incident:
         """Say when the undo step will try next, and why, without changing the status (`detected`:

@@ -3,6 +3,7 @@
 from takedown.webhook.envelopes import Delivery, PostEvent, read_delivery
 from takedown.webhook.exceptions import (
     EnqueueError,
+    EvidenceUnavailableError,
     MalformedDeliveryError,
     PayloadTooLargeError,
     SignatureError,
@@ -17,6 +18,7 @@ __all__ = [
     "WEBHOOK_PATH",
     "Delivery",
     "EnqueueError",
+    "EvidenceUnavailableError",
     "MalformedDeliveryError",
     "PayloadTooLargeError",
     "PostEvent",

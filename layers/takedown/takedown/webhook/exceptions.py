@@ -36,3 +36,11 @@ class EnqueueError(WebhookError):
 
     status = 503
     reason = "enqueue_failed"
+
+
+class EvidenceUnavailableError(WebhookError):
+    """The delivery's bytes could not be kept as evidence (S3): answered 503 so that X delivers it
+    again; nothing was enqueued."""
+
+    status = 503
+    reason = "evidence_unavailable"
