@@ -71,7 +71,7 @@ def register(root: typer.Typer) -> None:
 
 
 @app.callback()
-def accounts(table: TableOption = None) -> None:
+def accounts(table: TableOption = None, as_json: JsonOption = False) -> None:
     """Each account's mode (enforce or monitor) and trusted lists. Table: --table or ACCOUNTS_TABLE."""
 
 

@@ -29,7 +29,7 @@ def register(root: typer.Typer) -> None:
 
 
 @app.callback()
-def breaker(table: TableOption = None) -> None:
+def breaker(table: TableOption = None, as_json: JsonOption = False) -> None:
     """What the circuit breaker holds in monitor, and switching it back. Table: --table or ACCOUNTS_TABLE."""
 
 

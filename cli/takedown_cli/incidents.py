@@ -85,7 +85,7 @@ IncidentId = Annotated[str, typer.Argument(help="the incident id (the account id
 
 
 @app.callback()
-def incidents(table: TableOption = None) -> None:
+def incidents(table: TableOption = None, as_json: JsonOption = False) -> None:
     """Review incidents: list, show, resolve, export. Table: --table or INCIDENTS_TABLE."""
 
 

@@ -24,7 +24,7 @@ def register(root: typer.Typer) -> None:
 
 
 @app.callback()
-def kill_switch(table: TableOption = None) -> None:
+def kill_switch(table: TableOption = None, as_json: JsonOption = False) -> None:
     """Stop every undo everywhere at once (on), or go back to each account's mode (off)."""
 
 

@@ -120,6 +120,7 @@ def test_options_work_in_any_position(world: World, monkeypatch: pytest.MonkeyPa
         ("incidents", "list", "--json", "--table", table, "--status", "undone"),
         ("incidents", "list", "--status", "undone", "--table", table, "--json", "--debug"),
         ("--debug", "incidents", "list", "--table", table, "--json", "--status", "undone"),
+        ("incidents", "--json", "--table", table, "list", "--status", "undone"),
     )
     for argv in orders:
         ran = world.run(*argv)
@@ -127,6 +128,9 @@ def test_options_work_in_any_position(world: World, monkeypatch: pytest.MonkeyPa
         assert [r["incident_id"] for r in ran.json_lines()] == [made.incident_id], argv
     shown = world.run("incidents", "show", "--json", made.incident_id, "--table", table)
     assert json.loads(shown.out)["incident_id"] == made.incident_id
+    for argv in (("accounts", "--json", "list"), ("kill-switch", "--json", "show"), ("breaker", "--json", "show")):
+        ran = world.run(*argv)
+        assert ran.code == 0 and ran.json_lines(), argv
 
 
 def test_json_output_parses_for_every_command_that_prints_data(world: World) -> None:
