@@ -34,14 +34,27 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from takedown_cli import accounts, breaker, classify, incidents, kill_switch, links, replay, subscriptions, webhook
+from takedown_cli import (
+    accounts,
+    breaker,
+    classify,
+    incidents,
+    kill_switch,
+    links,
+    replay,
+    subscriptions,
+    sweep,
+    webhook,
+)
 from takedown_cli.errors import ExitCode, explain
 from takedown_cli.model import commands as model
 from takedown_cli.options import Run, run_of
 from takedown_cli.output import stderr
 
 # Each module has register(root), which adds its command or group to the root app.
-COMMAND_MODULES = (accounts, breaker, classify, incidents, kill_switch, links, model, replay, subscriptions, webhook)
+COMMAND_MODULES = (
+    accounts, breaker, classify, incidents, kill_switch, links, model, replay, subscriptions, sweep, webhook
+)  # fmt: skip
 DEBUG_FLAG = "--debug"
 
 app = typer.Typer(

@@ -306,6 +306,9 @@ class LocalStack:
                     "X_API_BASE_URL",
                     "X_CONSUMER_SECRET_ID",
                     "X_ACCOUNT_SECRET_PREFIX",
+                    "EVIDENCE_BUCKET",
+                    "EVIDENCE_KMS_KEY_ID",
+                    "EVIDENCE_RETENTION_DAYS",
                 )
             }  # fmt: skip
             | {"X_APP_SECRET_ID": self.app_secret_id},

@@ -7,8 +7,13 @@ The stack's schedule is off (`sweep_interval_seconds=0`): each test runs the swe
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -80,6 +85,9 @@ def test_a_retweet_whose_webhook_never_came_is_undone_by_the_sweep(stack: LocalS
     assert answer == {"accounts": 2, "failed": [], "enqueued": 1}
     incident = undone(store, account, repost)
     assert incident.source_post_id == str(source) and incident.category == "illegal_stream"
+    # Its evidence is X's answer that listed it (no delivery was signed), locked before the undo.
+    assert incident.evidence is not None and incident.evidence.origin == "sweep"
+    assert incident.evidence.source is not None and incident.evidence.source.key.startswith("responses/")
     assert unretweets_of(stack, account, source) == [200]
     assert str(source) not in stack.x.retweeted_by(account)
     assert any(incident.incident_id in str(card) for card in stack.teams.cards)
@@ -125,3 +133,20 @@ def test_the_checkpoint_survives_x_failing_mid_sweep_and_the_next_sweep_finds_th
     assert stack.sweep([account]) == {"accounts": 1, "failed": [], "enqueued": 1}
     undone(store, account, repost)
     assert checkpoints.since_id(account) == str(repost + 100)
+
+
+def test_takedown_sweep_from_a_terminal_with_the_ready_lines_environment(
+    stack: LocalStack, store: IncidentStore
+) -> None:
+    account, repost, source = ACCOUNTS[1], 5_000_000_000_000_000_201, 5_000_000_000_000_000_981
+    post_on_x(stack, account, repost, source)
+    env = {**os.environ, **stack.ready_line()["env"]}
+    ran = subprocess.run(
+        [str(Path(sys.executable).parent / "takedown"), "sweep", "--account", account, "--json"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    (report,) = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert (report["outcome"], report["enqueued"], report["since_id"]) == ("swept", 1, str(repost))
+    incident = undone(store, account, repost)
+    assert incident.evidence is not None and incident.evidence.origin == "sweep"

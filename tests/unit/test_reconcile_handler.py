@@ -4,6 +4,7 @@ reads come out as CloudWatch EMF metrics."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -25,6 +26,7 @@ from takedown_local.standins import XStandIn
 from takedown_local.template import create_tables
 from takedown_local.traffic import timeline_retweet
 from tests.conftest import ROOT
+from tests.evidence_support import evidence_bucket
 
 ACCOUNT, REVOKED = "1000000000000000001", "1000000000000000002"
 CONSUMER_KEY, CONSUMER_SECRET = "reconciletestconsumer", "reconcile-consumer-secret"
@@ -33,7 +35,7 @@ SCHEDULED = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.ev
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[XStandIn, Any, str]]:
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[XStandIn, Any, str, Any]]:
     with mock_aws(), XStandIn(CONSUMER_KEY, CONSUMER_SECRET, TOKENS) as x:
         dynamodb = boto3.client("dynamodb")
         tables = create_tables(dynamodb, ROOT / "template.yaml", prefix="r-")
@@ -52,7 +54,9 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[XStandIn, Any, str]
             )
         sqs = boto3.client("sqs")
         queue_url = sqs.create_queue(QueueName="r-inspect.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        evidence = evidence_bucket()
         for name, value in {
+            **evidence["env"],
             "ACCOUNTS_TABLE": tables["AccountsTable"],
             "CONTROL_TABLE": tables["ControlTable"],
             "INSPECTION_LEDGER_TABLE": tables["InspectionLedgerTable"],
@@ -62,7 +66,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[XStandIn, Any, str]
             "X_ACCOUNT_SECRET_PREFIX": "r/x-account/",
         }.items():
             monkeypatch.setenv(name, value)
-        yield x, sqs, queue_url
+        yield x, sqs, queue_url, evidence["s3"]
 
 
 @pytest.fixture
@@ -85,9 +89,9 @@ def emitted_metrics(output: str) -> dict[str, float]:
 
 
 def test_a_scheduled_sweep_sends_the_lost_repost_and_reports_every_account(
-    world: tuple[XStandIn, Any, str], reconcile: ModuleType, capsys: pytest.CaptureFixture[str]
+    world: tuple[XStandIn, Any, str, Any], reconcile: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    x, sqs, queue_url = world
+    x, sqs, queue_url, s3 = world
     x.publish(
         *timeline_retweet(ACCOUNT, 2090000000000000401, 2080000000000000401, datetime.now(UTC) - timedelta(minutes=4))
     )
@@ -101,13 +105,18 @@ def test_a_scheduled_sweep_sends_the_lost_repost_and_reports_every_account(
         "sweep",
         "2080000000000000401",
     )
+    assert event.raw_source is not None and event.raw_source.origin == "sweep"
+    kept = s3.get_object(Bucket="takedown-test-evidence", Key=event.raw_source.body.key)
+    body = kept["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == event.raw_source.body.sha256 and event.post in json.loads(body)["data"]
+    assert kept["ObjectLockMode"] == "GOVERNANCE"
     metrics = emitted_metrics(capsys.readouterr().out)
     assert metrics["SweepPostsRead"] == 1 and metrics["SweepRepostsEnqueued"] == 1
     assert metrics["SweepFailures"] == 1 and metrics["XAuthFailures"] == 1
 
 
 def test_a_manual_invocation_sweeps_only_the_accounts_it_names(
-    world: tuple[XStandIn, Any, str], reconcile: ModuleType
+    world: tuple[XStandIn, Any, str, Any], reconcile: ModuleType
 ) -> None:
     assert reconcile.lambda_handler({"account_ids": [ACCOUNT]}, LambdaContext()) == {
         "accounts": 1, "failed": [], "enqueued": 0,

@@ -4,6 +4,7 @@ as a list."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from moto import mock_aws
 
+from takedown.evidence import EvidenceError, EvidenceObject, RawSource
 from takedown.ledger import InspectionLedger
 from takedown.policy import AccountPolicy
 from takedown.repost import Repost
@@ -57,6 +59,21 @@ class Queue:
 
 
 @dataclass
+class Evidence:
+    """X's answers as the evidence locker would keep them (the locker itself: test_evidence.py)."""
+
+    kept: dict[str, bytes] = field(default_factory=dict)
+    refuse: bool = False
+
+    def keep_api_response(self, body: bytes, received_at: datetime) -> RawSource:
+        if self.refuse:
+            raise EvidenceError("responses/...: S3 PutObject failed (ServiceUnavailable)")
+        digest = hashlib.sha256(body).hexdigest()
+        self.kept[digest] = body
+        return RawSource(origin="sweep", body=EvidenceObject(key=f"responses/{digest}", sha256=digest, size=len(body)))
+
+
+@dataclass
 class World:
     x: XStandIn
     sweeper: Sweeper
@@ -65,6 +82,7 @@ class World:
     queue: Queue
     clock: list[datetime]
     directory: Directory
+    evidence: Evidence
 
     def sweep(self, *only: str) -> list[AccountSweep]:
         return self.sweeper.sweep(only=set(only) if only else None)
@@ -77,7 +95,7 @@ def world() -> Iterator[World]:
         tables = create_tables(dynamodb, ROOT / "template.yaml", prefix="s-")
         checkpoints = SweepCheckpoints(dynamodb, tables["ControlTable"])
         ledger = InspectionLedger(dynamodb, tables["InspectionLedgerTable"])
-        queue, clock = Queue(), [NOW]
+        queue, clock, evidence = Queue(), [NOW], Evidence()
         directory = Directory([AccountPolicy(account_id=ACCOUNT), AccountPolicy(account_id=OTHER)])
 
         def reader_for(policy: AccountPolicy) -> XClient:
@@ -85,8 +103,10 @@ def world() -> Iterator[World]:
                 raise XCredentialsError(f"secret s/x-account/{policy.account_id}: ResourceNotFoundException")
             return XClient(http, credentials(policy.account_id), base_url=x.url)
 
-        sweeper = Sweeper(directory, reader_for, checkpoints, ledger, queue, clock=lambda: clock[0], settle=SETTLE)
-        yield World(x, sweeper, checkpoints, ledger, queue, clock, directory)
+        sweeper = Sweeper(
+            directory, reader_for, checkpoints, ledger, queue, evidence, clock=lambda: clock[0], settle=SETTLE
+        )
+        yield World(x, sweeper, checkpoints, ledger, queue, clock, directory, evidence)
 
 
 def retweet(world: World, repost_id: int, *, account: str = ACCOUNT, ago: timedelta = timedelta(minutes=3)) -> None:
@@ -112,6 +132,21 @@ def test_a_repost_whose_webhook_never_came_goes_to_inspection_as_the_webhook_wou
     same = ("text", "urls", "source_author", "possibly_sensitive", "lang", "kind", "by_account")
     assert {name: getattr(swept, name) for name in same} == {name: getattr(webhook, name) for name in same}
     assert report.since_id == world.checkpoints.since_id(ACCOUNT) == "2090000000000000102"
+    # Its evidence: the bytes of X's answer that listed it, as a delivery's would be.
+    assert event.raw_source is not None and event.raw_source.origin == "sweep"
+    listed = json.loads(world.evidence.kept[event.raw_source.body.sha256])
+    assert event.post in listed["data"]
+
+
+def test_nothing_is_sent_without_its_evidence_and_the_next_sweep_tries_again(world: World) -> None:
+    retweet(world, 2090000000000000151)
+    world.evidence.refuse = True
+    (report,) = world.sweep(ACCOUNT)
+    assert (report.outcome, report.failure, world.queue.sent) == ("failed", "evidence", [])
+    assert world.checkpoints.since_id(ACCOUNT) is None
+    world.evidence.refuse = False
+    (again,) = world.sweep(ACCOUNT)
+    assert (again.enqueued, world.queue.post_ids) == (1, ["2090000000000000151"])
 
 
 def test_the_first_sweep_looks_back_a_day_and_later_ones_start_at_the_checkpoint(world: World) -> None:

@@ -178,6 +178,7 @@ class ReconcileSettings:
     ledger_table: str  # posts already inspected are not sent again
     inspect_queue_url: str  # the webhook's own queue: one pipeline
     x: XSettings  # each account's timeline is read with its own credentials
+    evidence: EvidenceSettings  # X's answer that listed a post is kept before the post is sent on
     settle_seconds: int = 60  # posts younger than this wait for the next sweep: their webhook may be coming
 
     @classmethod
@@ -188,6 +189,7 @@ class ReconcileSettings:
             ledger_table=_required(env, "INSPECTION_LEDGER_TABLE"),
             inspect_queue_url=_required(env, "INSPECT_QUEUE_URL"),
             x=XSettings.from_env(env),
+            evidence=EvidenceSettings.from_env(env),
             settle_seconds=int(env.get("RECONCILE_SETTLE_SECONDS") or 60),
         )
 

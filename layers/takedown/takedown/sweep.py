@@ -8,6 +8,9 @@ paginated, `since_id` = the account's checkpoint; the first sweep of an account 
 (takedown.ledger) does not know into the inspect queue: the same queue, message and inspection the
 webhook uses, with `found_by="sweep"`. A post the webhook brings as well is inspected once: the
 inspect queue's deduplication drops a repeat within five minutes, and the ledger skips it after.
+There is no signed delivery to keep as evidence: the bytes of X's answer that listed the posts are
+kept instead (takedown.evidence, `responses/<sha256>`), once per page that sends anything, and
+travel on each message as its `raw_source`, as a delivery's do.
 
 The checkpoint (the control table, `sweep#<account id>`) moves forward only when the whole sweep of
 that account succeeded, and never backwards: a failure anywhere (X refusing, X failing on page 3, the
@@ -18,7 +21,7 @@ webhook delivery may still be on its way, and a sweep that beat it would look li
 
 One account's failure is reported and never stops the others.
 
-    sweeper = Sweeper(directory, reader_for, checkpoints, ledger, queue)
+    sweeper = Sweeper(directory, reader_for, checkpoints, ledger, queue, evidence)
     for report in sweeper.sweep():
         print(report.account_id, report.outcome, report.enqueued)
 """
@@ -34,6 +37,7 @@ from botocore.exceptions import ClientError
 
 from takedown.clock import Clock, utc_now
 from takedown.dynamodb_item import timestamp
+from takedown.evidence import EvidenceError, RawSource
 from takedown.policy import AccountPolicy
 from takedown.webhook.envelopes import PostEvent, read_v2_post
 from takedown.webhook.exceptions import EnqueueError, MalformedDeliveryError
@@ -56,7 +60,9 @@ MAX_PAGES = 32  # X serves at most the 3,200 most recent posts of a timeline: 32
 
 SweepOutcome = Literal["swept", "failed"]
 # Why a sweep of an account failed: what a person (auth, credits) or time (the rest) must fix.
-SweepFailure = Literal["credentials", "auth", "credits", "rate_limited", "unavailable", "refused", "enqueue"]
+SweepFailure = Literal[
+    "credentials", "auth", "credits", "rate_limited", "unavailable", "refused", "enqueue", "evidence"
+]
 
 
 class AccountDirectory(Protocol):
@@ -82,6 +88,12 @@ class InspectedPosts(Protocol):
     """Which posts were inspected already (takedown.ledger.InspectionLedger)."""
 
     def inspected(self, keys: Iterable[str]) -> frozenset[str]: ...
+
+
+class ResponseEvidence(Protocol):
+    """Keeps X's answer as evidence (takedown.evidence.EvidenceLocker); raises EvidenceError."""
+
+    def keep_api_response(self, body: bytes, received_at: datetime) -> RawSource: ...
 
 
 class CandidateQueue(Protocol):
@@ -185,6 +197,7 @@ class Sweeper:
         checkpoints: SweepCheckpoints,
         ledger: InspectedPosts,
         queue: CandidateQueue,
+        evidence: ResponseEvidence,
         clock: Clock = utc_now,
         settle: timedelta = DEFAULT_SETTLE,
     ) -> None:
@@ -193,6 +206,7 @@ class Sweeper:
         self._checkpoints = checkpoints
         self._ledger = ledger
         self._queue = queue
+        self._evidence = evidence
         self._clock = clock
         self._settle = settle
 
@@ -214,6 +228,8 @@ class Sweeper:
             return progress.report(account_id, since_id, _failure(error), error)
         except EnqueueError as error:
             return progress.report(account_id, since_id, "enqueue", error)
+        except EvidenceError as error:  # nothing is sent without its evidence: the next sweep tries again
+            return progress.report(account_id, since_id, "evidence", error)
         if progress.newest_settled is not None and (since_id is None or progress.newest_settled > int(since_id)):
             since_id = str(progress.newest_settled)
             self._checkpoints.advance(account_id, since_id, self._clock())
@@ -257,7 +273,8 @@ class Sweeper:
         new = [candidate for candidate in candidates if candidate.business_key not in inspected]
         progress.already_inspected += len(candidates) - len(new)
         if new:
-            self._queue.send(new)
+            source = self._evidence.keep_api_response(page.body, read_at)
+            self._queue.send([candidate.model_copy(update={"raw_source": source}) for candidate in new])
             progress.enqueued += len(new)
 
 

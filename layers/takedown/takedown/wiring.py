@@ -217,7 +217,8 @@ def build_queued_inspection(settings: InspectSettings, metrics: InspectionMetric
 
 def build_sweeper(settings: ReconcileSettings) -> Sweeper:
     """The sweep for lost webhooks: every account in the accounts table, read on X with its own
-    credentials, its new reposts sent to the webhook's inspect queue unless the ledger knows them."""
+    credentials, its new reposts sent to the webhook's inspect queue unless the ledger knows them,
+    with X's answer that listed them kept as their evidence."""
     dynamodb = dynamodb_client()
     return Sweeper(
         accounts=AccountAdmin(dynamodb, settings.accounts_table),
@@ -225,6 +226,7 @@ def build_sweeper(settings: ReconcileSettings) -> Sweeper:
         checkpoints=SweepCheckpoints(dynamodb, settings.control_table),
         ledger=InspectionLedger(dynamodb, settings.ledger_table),
         queue=SqsInspectQueue(sqs_client(), settings.inspect_queue_url),
+        evidence=build_evidence_locker(settings.evidence),
         settle=timedelta(seconds=settings.settle_seconds),
     )
 
