@@ -53,7 +53,6 @@ def run() -> list[tuple]:
         account_ids=(STEADY_ACCOUNT, *BURST_ACCOUNTS),
         x_rate_window_seconds=WINDOW,
         breaker_max_undos=100_000,  # the circuit breaker would (rightly) hold a burst back: measure the pipeline
-        sweep_interval_seconds=0,
     )
     with LocalStack(options) as stack:
         store = IncidentStore(local_client("dynamodb", stack.dynamodb.endpoint_url), stack.incidents_table)

@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--x-rate-window", type=float, default=900, help="the X stand-in's rate-limit window, seconds")
     serve.add_argument(
-        "--sweep-every", type=float, default=300, help="seconds between sweeps for lost webhooks (0: never)"
+        "--sweep-every", type=float, default=300, help="seconds between sweeps for lost webhooks (0: never; 300)"
     )
     serve.set_defaults(handler=serve_until_interrupted)
     demo = commands.add_parser("demo", help="the whole pipeline on local parts, and what happened")

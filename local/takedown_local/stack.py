@@ -69,7 +69,9 @@ class StackOptions:
     stream_retry_seconds: float = 1.0
     breaker_max_undos: int = 20  # template.yaml's BreakerMaxUndos default
     breaker_window_minutes: int = 10
-    sweep_interval_seconds: float = 300  # template.yaml's ReconcileSchedule, rate(5 minutes); 0: only sweep()
+    # 0: only when asked (`sweep()`), so that no sweep takes a fault a test queued for another call;
+    # `takedown-local serve` sweeps every 300 s, as template.yaml's ReconcileSchedule, rate(5 minutes).
+    sweep_interval_seconds: float = 0
     sweep_settle_seconds: int = 60  # posts younger than this wait for the next sweep: their webhook may come
 
     @property

@@ -1,8 +1,9 @@
 """The sweep for lost webhooks through the local stack: the real reconcile, inspect, undo and notify
 handlers, DynamoDB Local, moto's SQS, and the X stand-in's timelines (GET /2/users/{id}/tweets).
 
-The stack's schedule is off (`sweep_interval_seconds=0`): each test runs the sweep itself
-(`stack.sweep()`, EventBridge's Scheduled Event), with no settle time, so the sweep sees posts at once.
+The stack sweeps only when asked (`sweep_interval_seconds` is 0 by default): each test runs the
+sweep itself (`stack.sweep()`, EventBridge's Scheduled Event), with no settle time, so the sweep sees
+posts at once.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ ACCOUNTS = ("3000000000000000001", "3000000000000000002")
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    options = StackOptions(account_ids=ACCOUNTS, sweep_interval_seconds=0, sweep_settle_seconds=0)
+    options = StackOptions(account_ids=ACCOUNTS, sweep_settle_seconds=0)
     with LocalStack(options) as running:
         yield running
 
