@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from takedown.clock import utc_now
 from takedown.console.accounts import AccountAdmin, AuditEntry, TrustKind
@@ -25,7 +26,7 @@ from takedown.policy import AccountPolicy, Mode
 from takedown.wiring import dynamodb_client
 from takedown_cli.errors import NotFoundError, UsageProblemError
 from takedown_cli.options import JsonOption, TableOption, table_name, wants_json
-from takedown_cli.output import new_table, operator_zone, print_json, print_json_lines, stdout, when
+from takedown_cli.output import new_table, operator_zone, print_json, print_json_lines, said, stdout, styled, when
 
 ACCOUNTS_TABLE = "ACCOUNTS_TABLE"
 
@@ -49,7 +50,7 @@ class Column:
     """A column of `accounts list`: its header and its value for one account."""
 
     header: str
-    value: Callable[[AccountPolicy], str]
+    value: Callable[[AccountPolicy], str | Text]
 
 
 def _trusted(values: frozenset[str]) -> str:
@@ -60,7 +61,7 @@ LIST_COLUMNS: list[Column] = [
     Column("handle", lambda policy: f"@{policy.handle}" if policy.handle else "-"),
     Column("name", lambda policy: policy.name or "-"),
     Column("account id", lambda policy: policy.account_id),
-    Column("mode", lambda policy: "[green]enforce[/]" if policy.mode == "enforce" else "[yellow]monitor[/]"),
+    Column("mode", lambda policy: styled(policy.mode, "green" if policy.mode == "enforce" else "yellow")),
     Column("trusted authors", lambda policy: _trusted(policy.trusted_author_ids)),
     Column("trusted domains", lambda policy: _trusted(policy.trusted_domains)),
 ]
@@ -117,11 +118,13 @@ def list_accounts(ctx: typer.Context, table: TableOption = None, as_json: JsonOp
         return
     out = stdout()
     if switch.on:
-        out.print(f"[bold red]kill switch on[/]: nothing is undone anywhere ({switch.reason or 'no reason given'})")
+        out.print(
+            said("[bold red]kill switch on[/]: nothing is undone anywhere ({})", switch.reason or "no reason given")
+        )
     if not found:
         out.print("no account is subscribed")
         return
-    listing = new_table(*(column.header for column in LIST_COLUMNS))
+    listing = new_table(*(column.header for column in LIST_COLUMNS), literal=True)
     for policy in found:
         listing.add_row(*(column.value(policy) for column in LIST_COLUMNS))
     out.print(listing)
@@ -139,7 +142,9 @@ def show_account(
         print_json({**policy_record(policy), "audit": [entry.model_dump(mode="json") for entry in changes]})
         return
     out = stdout()
-    facts = new_table("", "", title=f"account {f'@{policy.handle}' if policy.handle else policy.account_id}")
+    facts = new_table(
+        "", "", title=f"account {f'@{policy.handle}' if policy.handle else policy.account_id}", literal=True
+    )
     facts.show_header = False
     for column in LIST_COLUMNS:
         facts.add_row(column.header, column.value(policy))
@@ -150,10 +155,10 @@ def show_account(
 def print_audit(entries: list[AuditEntry], title: str) -> None:
     out = stdout()
     if not entries:
-        out.print(f"{title}: none")
+        out.print(said("{}: none", title))
         return
     now, zone = utc_now(), operator_zone()
-    audit = new_table("when", "who", "change", "why", title=title)
+    audit = new_table("when", "who", "change", "why", title=title, literal=True)
     for entry in entries:
         audit.add_row(when(entry.at, now, zone), entry.by, entry.change, entry.reason)
     out.print(audit)
@@ -231,4 +236,4 @@ def _changed(ctx: typer.Context, policy: AccountPolicy, what: str) -> None:
         print_json(policy_record(policy))
         return
     name = f"@{policy.handle}" if policy.handle else policy.account_id
-    stdout().print(f"{name}: {what} (recorded in the audit log)")
+    stdout().print(said("{}: {} (recorded in the audit log)", name, what))

@@ -14,7 +14,7 @@ import typer
 from takedown.wiring import build_policy_store
 from takedown_cli.errors import NotFoundError, UsageProblemError
 from takedown_cli.options import JsonOption, TableOption, table_name, wants_json
-from takedown_cli.output import new_table, print_json, stdout
+from takedown_cli.output import new_table, print_json, said, stdout
 
 ACCOUNTS_TABLE = "ACCOUNTS_TABLE"
 
@@ -47,12 +47,12 @@ def show(ctx: typer.Context, table: TableOption = None, as_json: JsonOption = Fa
         )
         return
     out = stdout()
-    switch = f"[bold red]on[/] ({settings.kill_switch_reason or 'no reason given'})" if settings.kill_switch else "off"
-    out.print(f"kill switch: {switch}")
+    reason = settings.kill_switch_reason or "no reason given"
+    out.print(said("kill switch: [bold red]on[/] ({})", reason) if settings.kill_switch else "kill switch: off")
     if not settings.monitored_rules:
         out.print("no rule is held in monitor")
         return
-    held = new_table("rule held in monitor")
+    held = new_table("rule held in monitor", literal=True)
     for rule in sorted(settings.monitored_rules):
         held.add_row(rule)
     out.print(held)
@@ -76,14 +76,14 @@ def reset(
         for name in released:
             policies.set_rule_monitored(name, monitored=False)
         policies.set_kill_switch(False)
-        said = f"switched back: {len(held)} rule(s) and the kill switch"
+        done = f"switched back: {len(held)} rule(s) and the kill switch"
     elif rule not in held:
         raise NotFoundError(f"rule {rule} is not held in monitor")
     else:
         released = [str(rule)]
         policies.set_rule_monitored(str(rule), monitored=False)
-        said = f"switched back: {rule}"
+        done = said("switched back: {}", rule)
     if wants_json(ctx):
         print_json({"released_rules": released, "kill_switch": policies.settings().kill_switch})
         return
-    stdout().print(said)
+    stdout().print(done)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
+from rich.text import Text
 
 from takedown.clock import utc_now
 from takedown.console.review import Retweeter, ReviewDesk
@@ -40,7 +41,9 @@ from takedown_cli.output import (
     print_json,
     print_json_lines,
     progress,
+    said,
     stdout,
+    styled,
     when,
 )
 
@@ -130,10 +133,10 @@ def list_incidents(
         print_json_lines(incident.model_dump(mode="json") for incident in found)
         return
     if not found:
-        stdout().print("no incidents" + (f" since {since}" if since else ""))
+        stdout().print(said("no incidents since {}", since) if since else "no incidents")
         return
     zone = operator_zone()
-    listing = new_table("detected", "incident", "account", "kind", "category", "status", "takedown in")
+    listing = new_table("detected", "incident", "account", "kind", "category", "status", "takedown in", literal=True)
     for incident in found:
         listing.add_row(
             when(incident.detected_at, now, zone),
@@ -189,11 +192,11 @@ def _first(pages: Iterator[IncidentPage], limit: int, keep: Callable[[Incident],
     return chosen[:limit]
 
 
-def _status_text(incident: Incident) -> str:
+def _status_text(incident: Incident) -> Text:
     words = incident.status.value
     if incident.resolution is not None and incident.status is IncidentStatus.RESOLVED:
         words += f" ({incident.resolution.value.replace('_', ' ')})"
-    return f"[{STATUS_STYLES[incident.status]}]{words}[/]"
+    return styled(words, STATUS_STYLES[incident.status])
 
 
 # ---------------------------------------------------------------------- show
@@ -208,9 +211,9 @@ def show_incident(
         return
     now, zone = utc_now(), operator_zone()
     out = stdout()
-    facts = new_table("", "", title=f"incident {incident.incident_id}")
+    facts = new_table("", "", title=f"incident {incident.incident_id}", literal=True)
     facts.show_header = False
-    rows: list[tuple[str, str]] = [
+    rows: list[tuple[str, str | Text]] = [
         ("status", _status_text(incident)),
         ("account", f"@{incident.account_handle} ({incident.account_id})" if incident.account_handle
          else incident.account_id),
@@ -228,11 +231,11 @@ def show_incident(
     for name, value in rows:
         facts.add_row(name, value)
     out.print(facts)
-    why = new_table("kind", "rule", "weight", "evidence", title="why")
+    why = new_table("kind", "rule", "weight", "evidence", title="why", literal=True)
     for part in incident.contributions:
         why.add_row(part.kind, part.rule, f"{part.weight:+.2f}" if part.kind != "safeguard" else "hold", part.evidence)
     out.print(why)
-    history = new_table("when", "status", "note", title="history")
+    history = new_table("when", "status", "note", title="history", literal=True)
     for change in incident.history:
         history.add_row(when(change.at, now, zone), change.status.value, change.note)
     out.print(history)
@@ -282,7 +285,7 @@ def resolve_incident(
     if wants_json(ctx):
         print_json({"incident_id": incident.incident_id, "status": incident.status.value})
         return
-    stdout().print(f"incident {incident.incident_id}: {_status_text(incident)}")
+    stdout().print(Text.assemble(f"incident {incident.incident_id}: ", _status_text(incident)))
 
 
 # ---------------------------------------------------------------------- export
@@ -313,7 +316,7 @@ def export_incidents(
                 bar.update(task, completed=count)
         writer(None)
     if output:
-        stdout().print(f"{count} incident(s) written to {output}")
+        stdout().print(said("{} incident(s) written to {}", count, output))
 
 
 def _writer(output_format: ExportFormat, target: TextIO) -> Callable[[Incident | None], None]:

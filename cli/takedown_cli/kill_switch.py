@@ -12,7 +12,7 @@ import typer
 from takedown.policy import GLOBAL_SETTINGS_ID
 from takedown_cli.accounts import ByOption, ReasonOption, account_admin, print_audit, reviewer
 from takedown_cli.options import JsonOption, TableOption, wants_json
-from takedown_cli.output import print_json, stdout
+from takedown_cli.output import print_json, said, stdout
 
 app = typer.Typer(
     help="Stop every undo everywhere at once (on), or go back to each account's mode (off).", no_args_is_help=True
@@ -39,7 +39,7 @@ def show(ctx: typer.Context, table: TableOption = None, as_json: JsonOption = Fa
             {"on": switch.on, "reason": switch.reason, "audit": [entry.model_dump(mode="json") for entry in changes]}
         )
         return
-    state = f"[bold red]on[/]: nothing is undone anywhere ({switch.reason})" if switch.on else "off"
+    state = said("[bold red]on[/]: nothing is undone anywhere ({})", switch.reason) if switch.on else "off"
     stdout().print(f"kill switch: {state}")
     print_audit(changes, "changes (this month and last)")
 

@@ -4,9 +4,9 @@ Data goes to stdout, everything else (errors, progress) to stderr. Colour and pr
 only on a terminal (Rich decides, and honours NO_COLOR); JSON is written as plain text, never
 through Rich, so it is never wrapped or coloured. A list prints one JSON object per line.
 
-    table = new_table("when", "incident", "status")
-    table.add_row(when(incident.detected_at, now), incident.incident_id, incident.status)
-    stdout().print(table)
+    table = new_table("when", "incident", "status", literal=True)   # cells are data, never markup
+    table.add_row(when(incident.detected_at, now), incident.incident_id, styled("undone", "green"))
+    stdout().print(said("[bold]{}[/] incidents", count))          # markup, with the values escaped
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from takedown.readable import ago, time_zone
 
@@ -49,8 +51,27 @@ def print_json_lines(values: Iterable[Any]) -> None:
         print_json(value)
 
 
-def new_table(*columns: str, title: str | None = None) -> Table:
-    table = Table(title=title, header_style="bold", title_justify="left", expand=False)
+class DataTable(Table):
+    """A table whose string cells are data, shown as they are: a reason such as "per [policy]" is
+    never read as Rich markup. Style a cell by passing a Text (see `styled`)."""
+
+    def add_row(self, *cells: RenderableType | None, **options: Any) -> None:
+        super().add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells), **options)
+
+
+def styled(value: str, style: str) -> Text:
+    return Text(value, style=style)
+
+
+def said(template: str, *values: object) -> str:
+    """Console markup `template` with each {} filled by a value shown as it is (never as markup)."""
+    return template.format(*(escape(str(value)) for value in values))
+
+
+def new_table(*columns: str, title: str | None = None, literal: bool = False) -> Table:
+    """A table with these column headers; `literal`: its string cells are data, never read as markup."""
+    kind = DataTable if literal else Table
+    table = kind(title=title, header_style="bold", title_justify="left", expand=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     return table

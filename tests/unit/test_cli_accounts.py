@@ -95,3 +95,14 @@ def test_kill_switch_on_and_off_with_reasons_in_the_audit_log(world: World) -> N
         ("kill switch off", "checked the incidents"), ("kill switch on", "a rule misfires")
     ]  # fmt: skip
     assert "checked the incidents" in world.run("kill-switch", "show").out
+
+
+def test_reasons_and_names_are_shown_as_written_never_as_markup(world: World) -> None:
+    reason = "per [policy] and [/] the [bold]inspector[/bold]"
+    assert world.run("accounts", "set-mode", ACCOUNT, "enforce", "--reason", reason).code == 0
+    shown = world.run("accounts", "show", ACCOUNT)
+    assert shown.code == 0 and reason in shown.out
+    assert world.run("kill-switch", "on", "--reason", "[/] rule [x] misfires", "--by", "ops").code == 0
+    for argv in (("kill-switch", "show"), ("accounts", "list"), ("breaker", "show")):
+        ran = world.run(*argv)
+        assert ran.code == 0 and "[/] rule [x] misfires (ops)" in ran.out, argv
