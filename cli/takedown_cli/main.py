@@ -18,7 +18,9 @@ How a module adds a command (one module per command or group, in cli/takedown_cl
 
 then add the module to COMMAND_MODULES below. A module can also add a command to another's group
 (`accounts.app.command("subscribe")(subscribe)` in its own register). Give every option a help text
-(`typer.Option(help=...)`); print data with takedown_cli.output (a Rich table, or JSON with --json);
+(`typer.Option(help=...)`); print data with takedown_cli.output (a Rich table, or JSON with --json;
+`new_table(..., literal=True)` so that data such as a reason is never read as markup, `styled` to
+colour a cell, `said` to put values in a markup message);
 fail by raising: a CommandError (takedown_cli.errors) with its exit code, or the library's own
 exceptions, which `errors.explain` already maps. `main` prints the one line and returns the code.
 """
