@@ -71,7 +71,11 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[XStandIn, Any, str,
 
 @pytest.fixture
 def reconcile() -> ModuleType:
-    return load_function("reconcile")
+    handler = load_function("reconcile")
+    # Powertools keeps one metric set per process: a local stack run earlier in this process (metrics
+    # disabled, so never flushed) may have left its figures in it.
+    handler.metrics.clear_metrics()
+    return handler
 
 
 def emitted_metrics(output: str) -> dict[str, float]:
