@@ -8,7 +8,8 @@ ACCOUNTS_TABLE, CONTROL_TABLE, INSPECTION_LEDGER_TABLE, INSPECT_QUEUE_URL, X_CON
 X_ACCOUNT_SECRET_PREFIX, X_API_BASE_URL and the EVIDENCE_* of the evidence bucket.
 
 Exit code: 0 when every account was swept; else that of the first failure (3 credentials missing,
-4 X did not answer or rate-limited, 7 X refused, 8 AWS refused the queue or the evidence bucket).
+4 X did not answer or rate-limited, 7 X refused, 8 AWS refused the queue, the evidence bucket or a
+table).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ _EXIT_CODES: dict[SweepFailure, ExitCode] = {
     "unavailable": ExitCode.UNREACHABLE,
     "enqueue": ExitCode.AWS_REFUSED,
     "evidence": ExitCode.AWS_REFUSED,
+    "aws": ExitCode.AWS_REFUSED,
 }
 
 AccountOption = Annotated[

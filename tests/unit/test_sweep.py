@@ -302,3 +302,18 @@ def test_an_undone_retweet_leaves_the_timeline_as_on_x(world: World) -> None:
     client.unretweet(ACCOUNT, str(2090000000000090001 - 10**15))
     assert client.user_posts(ACCOUNT).posts == ()
     assert world.x.calls[-1]["path"] == f"/2/users/{ACCOUNT}/tweets"
+
+
+def test_aws_refusing_the_checkpoint_fails_each_account_alone_and_says_so(world: World) -> None:
+    retweet(world, 2090000000000100001)
+    broken = Sweeper(
+        world.directory,
+        world.sweeper._reader_for,
+        SweepCheckpoints(boto3.client("dynamodb"), "no-such-table"),
+        world.ledger,
+        world.queue,
+        world.evidence,
+    )
+    reports = broken.sweep()
+    assert [(r.outcome, r.failure) for r in reports] == [("failed", "aws")] * 2
+    assert "ResourceNotFoundException" in (reports[0].error or "")

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from takedown.clock import Clock, utc_now
 from takedown.dynamodb_item import timestamp
@@ -61,7 +61,7 @@ MAX_PAGES = 32  # X serves at most the 3,200 most recent posts of a timeline: 32
 SweepOutcome = Literal["swept", "failed"]
 # Why a sweep of an account failed: what a person (auth, credits) or time (the rest) must fix.
 SweepFailure = Literal[
-    "credentials", "auth", "credits", "rate_limited", "unavailable", "refused", "enqueue", "evidence"
+    "credentials", "auth", "credits", "rate_limited", "unavailable", "refused", "enqueue", "evidence", "aws"
 ]
 
 
@@ -217,11 +217,15 @@ class Sweeper:
 
     def sweep_account(self, policy: AccountPolicy) -> AccountSweep:
         account_id = policy.account_id
-        since_id = self._checkpoints.since_id(account_id)
+        since_id: str | None = None
         progress = _Progress()
         try:
+            since_id = self._checkpoints.since_id(account_id)
             reader = self._reader_for(policy)
             self._read_all(reader, account_id, since_id, progress)
+            if progress.newest_settled is not None and (since_id is None or progress.newest_settled > int(since_id)):
+                self._checkpoints.advance(account_id, str(progress.newest_settled), self._clock())
+                since_id = str(progress.newest_settled)
         except XCredentialsError as error:
             return progress.report(account_id, since_id, "credentials", error)
         except XApiError as error:
@@ -230,9 +234,8 @@ class Sweeper:
             return progress.report(account_id, since_id, "enqueue", error)
         except EvidenceError as error:  # nothing is sent without its evidence: the next sweep tries again
             return progress.report(account_id, since_id, "evidence", error)
-        if progress.newest_settled is not None and (since_id is None or progress.newest_settled > int(since_id)):
-            since_id = str(progress.newest_settled)
-            self._checkpoints.advance(account_id, since_id, self._clock())
+        except (BotoCoreError, ClientError) as error:  # the ledger or the checkpoint: this account waits
+            return progress.report(account_id, since_id, "aws", error)
         return progress.report(account_id, since_id)
 
     def _read_all(self, reader: PostReader, account_id: str, since_id: str | None, progress: _Progress) -> None:
