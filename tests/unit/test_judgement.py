@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from takedown.judgement.features import FEATURES_VERSION, post_features
+from takedown.judgement.features import FEATURES_VERSION, post_features, spelled_domains
 from takedown.judgement.judge import Judge
 from takedown.judgement.model import ARTIFACT, LearnedModel, ModelArtifactError
 from takedown.judgement.pages import PAGE_RULES_VERSION
@@ -152,14 +152,68 @@ def test_an_artifact_of_other_features_or_format_is_refused() -> None:
 
 
 def test_features_read_links_authors_and_raw_formats_not_just_words() -> None:
+    posted = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
     repost = _repost(
         "backup acestream://4c2ab0a6 🔞", ("http://185.10.20.30:8080/live/index.m3u8", "https://t.me/somewhere"),
-        bio="18+ only", followers=3,
-    )  # fmt: skip
+        bio="18+ only", followers=3, default_profile=True, created_at=posted - timedelta(days=2),
+    ).model_copy(update={"posted_at": posted})  # fmt: skip
     found = post_features(repost, ENGINE.signals(repost), ENGINE.trusted_domains).groups
     assert {"raw:acestream", "raw:playlist", "raw:ip_port", "u:ip", "u:port", "p:m3u8"} <= set(found["link"])
-    assert {"au:18plus", "au:followers:few"} <= set(found["author"])
+    assert "au:18plus" in found["author"]
+    assert found["profile"] == ["pf:new_account", "pf:default_picture"]
     assert "s:18plus" in found["signal"] and "e:🔞" in found["text"]
+
+
+def test_follower_counts_and_older_ages_are_not_model_features() -> None:
+    posted = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
+    repost = _repost("what a match", followers=2400, verified=True, created_at=posted - timedelta(days=900))
+    found = post_features(repost.model_copy(update={"posted_at": posted}), ENGINE.signals(repost), frozenset()).groups
+    assert found["profile"] == []
+
+
+def test_a_link_to_the_authors_own_channel_is_read_as_such() -> None:
+    repost = _repost("live now", ("https://www.twitch.tv/chess_club_leeds",)).model_copy(
+        update={"source_author": Author(id="9", handle="Chess_Club_Leeds")}
+    )
+    assert "u:own" in post_features(repost, ENGINE.signals(repost), frozenset()).groups["link"]
+    stranger = _repost("live now", ("https://www.twitch.tv/chess_club_leeds",))
+    assert "u:own" not in post_features(stranger, ENGINE.signals(stranger), frozenset()).groups["link"]
+
+
+@pytest.mark.parametrize(
+    ("text", "domain"),
+    [
+        ("match tonight kanqiu88[.]xyz", "kanqiu88.xyz"),
+        ("b o l a 2 4 j a m 【.】 c o m", "bola24jam.com"),
+        ("ｑｉｕｘｉａｎｇ ． ｃｃ", "qiuxiang.cc"),
+        ("безкоштовно: upl-live (крапка) xyz", "upl-live.xyz"),
+        ("сайт: gorіасhе-ua (точка) сom", "gorіасhе-ua.com"),
+        ("matildas-live [dot] site", "matildas-live.site"),
+        ("voetbalkijken ⸱ cfd", "voetbalkijken.cfd"),
+    ],
+)
+def test_a_domain_spelled_out_in_the_words_is_found(text: str, domain: str) -> None:
+    assert spelled_domains(text) == (domain,)
+
+
+@pytest.mark.parametrize(
+    "text", ["e.g. this one", "Mr.Smith", "version 2.0 out", "U.S. open", "it was great. so we went"]
+)
+def test_ordinary_punctuation_is_not_a_spelled_domain(text: str) -> None:
+    assert spelled_domains(text) == ()
+
+
+def test_the_model_alone_never_undoes_a_post_that_carries_nothing_off() -> None:
+    judge = Judge(ENGINE, _artifact({"w:fight": (40.0, 0.0)}, may_undo=True))
+    verdict = judge.classify(_repost("Fight night in town: extra patrols in the city centre tonight"))
+    assert not verdict.is_bad and verdict.held_back_by == "nothing_to_follow"
+    for carried in (
+        _repost("fight tonight", ("https://unknown-site.example/x",)),
+        _repost("fight tonight, link in bio"),
+        _repost("fight tonight fightzone[.]live"),
+        _repost("今晚 fight 直播 私信我"),
+    ):
+        assert judge.classify(carried).is_bad, carried.text
 
 
 def test_training_is_reproducible(tmp_path: Path) -> None:
@@ -170,7 +224,9 @@ def test_training_is_reproducible(tmp_path: Path) -> None:
     train(sample, first)
     train(sample, second)
     assert first.read_bytes() == second.read_bytes()
-    assert not LearnedModel.load(first).may_undo
+    assert LearnedModel.load(first).may_undo
+    train(sample, second, may_undo=False)
+    assert not LearnedModel.load(second).may_undo
 
 
 def test_training_and_evaluation_corpora_are_apart() -> None:

@@ -46,15 +46,18 @@ def run_train(
     corpus: Annotated[Path, typer.Option(help="training corpus folder or file")] = TRAIN_CORPUS,
     out: Annotated[Path, typer.Option(help="where to write the artifact")] = ARTIFACT,
     seed: Annotated[int, typer.Option(help="random seed (default: the pinned one)")] = SEED,
-    may_undo: Annotated[
-        bool, typer.Option("--may-undo", help="let the model undo without the rules (only once make eval passes)")
+    background: Annotated[
+        bool,
+        typer.Option(
+            "--background", help="an artifact that explains and is recorded, never undoes (try a new corpus first)"
+        ),
     ] = False,
 ) -> None:
     """Rebuild the model artifact from the training corpus (seeded: the same corpus gives the same bytes)."""
     from takedown_cli.model import train  # noqa: PLC0415 - scikit-learn is loaded only to train
 
     try:
-        header = train.train(corpus, out, seed, may_undo=may_undo)
+        header = train.train(corpus, out, seed, may_undo=not background)
     except CorpusError as error:
         raise UsageProblemError(str(error)) from None
     version = LearnedModel.load(out).version

@@ -1,11 +1,12 @@
 """`takedown model train`: rebuild the judgement's model artifact from the training corpus, reproducibly.
 
 Every training post goes through the production path (envelope, post contract, rule packs,
-features). One L2 logistic regression per category (scikit-learn's liblinear, seeded) learns from
+features). One L1 (sparse) logistic regression per category (scikit-learn's liblinear, seeded) learns from
 the features; the regularisation strength and the decision thresholds are chosen on 5-fold
-out-of-fold predictions of the training corpus alone: the thresholds are the lowest that give no
-false undo of a benign training post once the safeguards have run, with the model-alone threshold
-never under MIN_ALONE. The evaluation corpus is never read here.
+out-of-fold predictions of the training corpus alone: the thresholds are the lowest that give at
+most one false undo per BENIGN_PER_FALSE_UNDO benign training posts once the safeguards have run
+(so one odd post cannot halve the recall, but a pattern of them counts), with the model-alone
+threshold never under MIN_ALONE. The evaluation corpus is never read here.
 
 scikit-learn, NumPy and SciPy are development dependencies: the CLI imports this module only to train.
 """
@@ -35,11 +36,12 @@ from takedown_cli.model.corpus import CorpusPost, load_corpus
 
 FOLDS = 5
 MIN_DOCUMENTS = 2  # a feature seen in one training post only is noise, not a pattern
-C_GRID = (1.0, 4.0, 16.0)  # chosen by out-of-fold log loss; 4,500 posts carry a weaker prior
+C_GRID = (4.0, 16.0, 32.0)  # chosen by out-of-fold log loss
 MIN_ALONE = 0.9
-ALONE_GRID = tuple(round(MIN_ALONE + 0.01 * i, 2) for i in range(10))
+ALONE_GRID = (*(round(MIN_ALONE + 0.01 * i, 2) for i in range(10)), 0.995, 0.999)
 WITH_RULES_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 LEAN_GRID = (0.35, 0.5)
+BENIGN_PER_FALSE_UNDO = 2500  # 3,669 benign posts: one out-of-fold false undo allowed, never two
 MIN_WEIGHT = 1e-4  # L1 leaves most weights at exactly zero; the few kept all count
 
 
@@ -64,10 +66,10 @@ def prepare(posts: list[CorpusPost], engine: SignatureEngine) -> Prepared:
     return Prepared(posts, features, rule_scores, held)
 
 
-def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED, may_undo: bool = False) -> dict[str, Any]:
+def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED, may_undo: bool = True) -> dict[str, Any]:
     """Train on `corpus`, write the artifact to `out`; returns the header written (with OOF figures).
 
-    `may_undo` lets the model undo without the rules: set it only once `make eval` passes its gate.
+    `may_undo=False` writes a background artifact: it explains and is recorded, and never undoes.
     """
 
     engine = SignatureEngine.load_default()
@@ -149,34 +151,42 @@ def _choose_c(matrix: Any, target: np.ndarray, folds: list[Any], seed: int) -> t
 def _choose_thresholds(
     oof: np.ndarray, rules: np.ndarray, labels: np.ndarray, category: str, held: list[bool]
 ) -> tuple[dict[str, float], dict[str, Any]]:
-    """The thresholds that catch most of `category` out of fold with no benign post undone."""
+    """The thresholds that catch most of `category` out of fold within the false-undo allowance."""
 
     positive = labels == category
     benign = labels == "benign"
     held_mask = np.array(held)
     by_rules = rules >= BAD_SCORE
+    allowed = int(benign.sum()) // BENIGN_PER_FALSE_UNDO
     best: tuple[int, float, float, float] | None = None
     for alone in ALONE_GRID:
         for lean in LEAN_GRID:
             for with_rules in WITH_RULES_GRID:
-                by_model = (oof >= alone) | ((rules >= lean) & (oof >= with_rules))
-                undone = by_rules | (by_model & ~held_mask)
-                if (undone & ~by_rules & benign).any():  # the model may add no false undo of its own
+                undone = _undone(oof, rules, held_mask, alone, with_rules, lean)
+                if int((undone & ~by_rules & benign).sum()) > allowed:  # the model's own false undos
                     continue
                 caught = int((undone & positive).sum())
-                key = (caught, alone, with_rules, lean)
                 if best is None or (caught, -alone, -with_rules) > (best[0], -best[1], -best[2]):
-                    best = key
-    if best is None:  # even the strictest thresholds undo a benign post: the model may only support rules
+                    best = (caught, alone, with_rules, lean)
+    if best is None:  # even the strictest thresholds undo benign posts: the model may only support rules
         best = (int((by_rules & positive).sum()), 1.0, 1.0, 1.0)
     caught, alone, with_rules, lean = best
-    chosen = {"alone": alone, "with_rules": with_rules, "rules_lean": lean}
+    undone = _undone(oof, rules, held_mask, alone, with_rules, lean)
     report = {
         "recall": round(caught / max(1, int(positive.sum())), 4),
         "rules_alone_recall": round(int((by_rules & positive).sum()) / max(1, int(positive.sum())), 4),
         "benign_undone": int((by_rules & benign).sum()),
+        "benign_undone_by_model": int((undone & ~by_rules & benign).sum()),
     }
-    return chosen, report
+    return {"alone": alone, "with_rules": with_rules, "rules_lean": lean}, report
+
+
+def _undone(
+    oof: np.ndarray, rules: np.ndarray, held: np.ndarray, alone: float, with_rules: float, lean: float
+) -> np.ndarray:
+    """What the judge would undo out of fold: the rules, or the model where no safeguard holds it back."""
+    by_model = (oof >= alone) | ((rules >= lean) & (oof >= with_rules))
+    return (rules >= BAD_SCORE) | (by_model & ~held)
 
 
 def corpus_hash(posts: list[CorpusPost]) -> str:

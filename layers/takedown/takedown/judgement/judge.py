@@ -5,13 +5,16 @@ Per category, a post is bad when
 - the model alone clears its strict threshold, or
 - the rules lean that way (their score reaches `rules_lean`) and the model clears `with_rules`.
 Thresholds are chosen at training on out-of-fold predictions of the training corpus, never on
-the evaluation set. A model artifact not marked `may_undo` runs in the background: its
-contributions are computed and recorded with every verdict, but only the rules can undo.
+the evaluation set. An artifact trained with `--background` (not `may_undo`) runs in the
+background: its contributions are computed and recorded with every verdict, but only the rules undo.
 
 A verdict the rules alone do not carry is held back by a safeguard when the post reads like a
 warning, an appeal or a news report (the packs' safety_context words), when every link goes to a
-trusted domain, or when the original author is long established (verified, 100k followers and
-more, three years old and more). Posts by the account's trusted authors are never bad.
+trusted domain, when the original author is long established (verified, 100k followers and
+more, three years old and more), or when the post carries nothing off: no link off X, no media, no
+raw stream address or spelled domain and no call to action ("link in bio", "DM me"): a fan's
+"what a match" or a police "fight night: extra patrols" has nothing to watch. Posts by the
+account's trusted authors are never bad.
 
 When the link resolver ran, the landing pages count too (takedown.judgement.pages): their final
 addresses and their titles and descriptions are read as part of the post, and what a page says
@@ -30,7 +33,14 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
-from takedown.judgement.features import FEATURES_VERSION, post_features
+from takedown.judgement.features import (
+    FEATURES_VERSION,
+    calls_to_action_unspaced,
+    on_x,
+    post_features,
+    raw_stream_formats,
+    spelled_domains,
+)
 from takedown.judgement.model import CategoryScore, LearnedModel
 from takedown.judgement.pages import PAGE_RULES_VERSION, add_page_evidence, with_landing_pages
 from takedown.judgement.verdict import CATEGORIES, Category, Contribution, Verdict
@@ -162,7 +172,7 @@ def held_back(
         return _safeguard("safety_context", f"reads as a warning, appeal or report: {words[:120]}")
     led_to = {page.url: page.final_url for page in pages if page.outcome in ("page", "not_html")}
     # X's own links (the post's photos, other posts) say nothing either way: they are not counted.
-    links = [led_to.get(link, link) for link in repost.urls if ("://" in link or "." in link) and not _on_x(link)]
+    links = [led_to.get(link, link) for link in repost.urls if ("://" in link or "." in link) and not on_x(link)]
     if links and all(_trusted(link, trusted) for link in links):
         return _safeguard("trusted_links", "every link goes to a trusted domain")
     author = repost.source_author
@@ -175,17 +185,33 @@ def held_back(
         and repost.posted_at - author.created_at >= ESTABLISHED_AGE
     ):
         return _safeguard("established_author", f"@{author.handle}: verified, {author.followers:,} followers")
+    if not _carries_off(repost, signals):
+        return _safeguard("nothing_to_follow", "no link off X, media, stream address or call to action")
     return None
+
+
+# Tags of rules that send a reader somewhere even without a link: the bio, the DMs, a chat app.
+# An IPTV seller's words or bio are the offer itself: the sale goes through whatever they reply.
+_CARRIER_TAGS = frozenset(
+    {"call_to_action", "invite_link", "link_hub", "hidden_link", "live_platform", "iptv_words", "stream_seller_bio"}
+)
+
+
+def _carries_off(repost: Repost, signals: Signals) -> bool:
+    """Whether the post gives a viewer anything to watch or follow: a link off X (or to an X
+    broadcast), media, a raw stream address, a domain spelled in the words, or a call to action."""
+    if repost.has_media or signals.tags & _CARRIER_TAGS:
+        return True
+    if any(not on_x(link) or "/i/broadcasts/" in link or "/i/spaces/" in link for link in repost.urls):
+        return True
+    if any(rule_id not in signals.linked for rule_id in signals.evidence):  # a listed domain spelled out
+        return True
+    return bool(raw_stream_formats(repost) or spelled_domains(repost.text) or calls_to_action_unspaced(repost.text))
 
 
 def _trusted(url: str, trusted: frozenset[str]) -> bool:
     link = parse_link(url)
     return link is not None and link.is_under(trusted)
-
-
-def _on_x(url: str) -> bool:
-    link = parse_link(url)
-    return link is not None and link.registrable in {"x.com", "twitter.com", "twimg.com", "t.co"}
 
 
 def _safeguard(name: str, evidence: str) -> Contribution:

@@ -78,12 +78,13 @@ class LearnedModel:
             raise ModelArtifactError(f"model categories {header.get('categories')!r}, expected {list(CATEGORIES)}")
         self.header = header
         self.version = version
-        # A model that has not passed the evaluation gate runs in the background: it explains and is
-        # recorded in every verdict, but cannot undo (set by `takedown model train --may-undo`).
+        # A background model explains and is recorded in every verdict, but cannot undo
+        # (`takedown model train --background` writes one, to try a new corpus before it may act).
         self.may_undo = bool(header.get("may_undo", False))
         self.intercepts: tuple[float, ...] = tuple(header["intercepts"])
         self.thresholds = {category: ModelThresholds(**header["thresholds"][category]) for category in CATEGORIES}
         self._weights = weights
+        self._names = frozenset(weights)
 
     @classmethod
     def from_text(cls, text: str) -> LearnedModel:
@@ -118,24 +119,22 @@ class LearnedModel:
 
     def score(self, features: Features) -> dict[Category, CategoryScore]:
         """Each category's probability, and its strongest positive features by group."""
-        stream, adult = self.intercepts
+        stream_terms, adult_terms = [self.intercepts[0]], [self.intercepts[1]]
         stream_parts: dict[str, list[tuple[float, str]]] = {}
         adult_parts: dict[str, list[tuple[float, str]]] = {}
-        weights_of = self._weights.get
+        weights = self._weights
         for group, names in features.groups.items():
-            unique = dict.fromkeys(names)
+            unique = set(names)
             if not unique:
                 continue
             value = 1 / math.sqrt(len(unique))
             stream_found: list[tuple[float, str]] = []
             adult_found: list[tuple[float, str]] = []
-            for name in unique:  # in the post's order: the same sums, to the last bit, every run
-                found = weights_of(name)
-                if found is None:
-                    continue
-                to_stream, to_adult = found[0] * value, found[1] * value
-                stream += to_stream
-                adult += to_adult
+            for name in unique & self._names:  # most of a post's features are not in the model
+                to_stream, to_adult = weights[name]
+                to_stream, to_adult = to_stream * value, to_adult * value
+                stream_terms.append(to_stream)
+                adult_terms.append(to_adult)
                 if to_stream > 0:
                     stream_found.append((to_stream, name))
                 if to_adult > 0:
@@ -144,9 +143,10 @@ class LearnedModel:
                 stream_parts[group] = stream_found
             if adult_found:
                 adult_parts[group] = adult_found
+        # fsum is exact whatever the order the features come in: the same post, the same bits, every run.
         return {
-            "illegal_stream": CategoryScore(_sigmoid(stream), stream_parts),
-            "adult": CategoryScore(_sigmoid(adult), adult_parts),
+            "illegal_stream": CategoryScore(_sigmoid(math.fsum(stream_terms)), stream_parts),
+            "adult": CategoryScore(_sigmoid(math.fsum(adult_terms)), adult_parts),
         }
 
 
