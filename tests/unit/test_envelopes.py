@@ -126,3 +126,11 @@ def test_every_post_of_a_multi_event_payload_is_read() -> None:
 def test_unreadable_envelopes_say_why(body: bytes, reason: str) -> None:
     with pytest.raises(MalformedDeliveryError, match=reason):
         read_delivery(body, NOW)
+
+
+def test_the_end_of_a_replay_job_is_read_and_carries_no_post() -> None:
+    body = json.dumps(
+        {"replay_job_status": {"webhook_id": "1", "job_id": "2", "job_state": "Complete", "job_state_description": "ok"}}
+    )
+    delivery = read_delivery(body, datetime(2026, 12, 1, tzinfo=UTC))
+    assert delivery.event_kinds == ("replay_job_status",) and delivery.posts == ()

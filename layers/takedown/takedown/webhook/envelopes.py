@@ -101,6 +101,8 @@ def read_delivery(body: bytes | str, received_at: datetime) -> Delivery:
         source = envelope["user_event"].get("revoke", {}).get("source", {})
         account_id = str(source.get("user_id", "")) if isinstance(source, dict) else ""
         return Delivery(api="account_activity", account_id=account_id, event_kinds=("user_event",), posts=())
+    if isinstance(envelope.get("replay_job_status"), dict):  # X's word that a replay job ended
+        return Delivery(api="account_activity", account_id="", event_kinds=("replay_job_status",), posts=())
     if isinstance(envelope.get("data"), dict) and "event_type" in envelope["data"]:
         return _read_x_activity(envelope["data"], received_at)
     raise MalformedDeliveryError("envelope is neither Account Activity (for_user_id) nor X Activity (data.event_type)")
