@@ -1,6 +1,9 @@
 """The evidence locker on moto's S3, in the bucket template.yaml defines (Object Lock, governance):
 every object is written locked, encrypted with the stack's key, named and checked by its SHA-256;
-an incident's objects are locked for the retention, never less; S3 failing is an EvidenceError."""
+an incident's objects are locked for the retention, never less; S3 failing is an EvidenceError.
+
+moto lets anyone shorten a governance lock; S3 refuses it (AccessDenied) without a bypass, which
+`GovernedS3` does as S3 would, to test that a lock is extended and never shortened."""
 
 from __future__ import annotations
 
@@ -31,6 +34,31 @@ def bucket() -> Iterator[dict[str, Any]]:
         yield evidence_bucket()
 
 
+class GovernedS3:
+    """moto's S3 client, refusing to shorten a governance lock as S3 does without the bypass."""
+
+    def __init__(self, s3: Any) -> None:
+        self._s3 = s3
+        self.refused = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._s3, name)
+
+    def put_object_retention(self, **request: Any) -> Any:
+        current = self._s3.head_object(Bucket=request["Bucket"], Key=request["Key"]).get("ObjectLockRetainUntilDate")
+        if current is not None and request["Retention"]["RetainUntilDate"] < current:
+            self.refused += 1
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "PutObjectRetention")
+        return self._s3.put_object_retention(**request)
+
+
+class NoRetentionRights(GovernedS3):
+    """A function whose role lacks s3:PutObjectRetention: every lock change is refused."""
+
+    def put_object_retention(self, **request: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "PutObjectRetention")
+
+
 def _stored(bucket: dict[str, Any], key: str) -> dict[str, Any]:
     s3 = bucket["s3"]
     head = s3.head_object(Bucket=bucket["bucket"], Key=key, ChecksumMode="ENABLED")
@@ -39,26 +67,21 @@ def _stored(bucket: dict[str, Any], key: str) -> dict[str, Any]:
     return {"head": head, "body": body, "tags": {t["Key"]: t["Value"] for t in tags}}
 
 
-def test_a_delivery_and_its_signature_are_kept_locked_encrypted_and_named_by_their_hash(bucket: dict) -> None:
+def test_a_delivery_is_kept_locked_encrypted_and_named_by_its_hash(bucket: dict) -> None:
     source = bucket["locker"].keep_delivery(BODY, SIGNATURE, RECEIVED)
 
-    assert source.origin == "webhook"
-    pending_until = (RECEIVED + timedelta(days=PENDING_DAYS)).replace(microsecond=0)
-    for kept, data, prefix in (
-        (source.body, BODY, "deliveries/"),
-        (source.signature, SIGNATURE.encode(), "signatures/"),
-    ):
-        assert kept is not None
-        stored = _stored(bucket, kept.key)
-        assert stored["body"] == data  # the bytes exactly as received, escaped slashes and all
-        assert kept.sha256 == hashlib.sha256(stored["body"]).hexdigest() and kept.key == prefix + kept.sha256
-        assert kept.size == len(data)
-        head = stored["head"]
-        assert head["ObjectLockMode"] == "GOVERNANCE"
-        assert head["ObjectLockRetainUntilDate"] == pending_until
-        assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == bucket["key_arn"]
-        assert base64.b64decode(head["ChecksumSHA256"]).hex() == kept.sha256  # S3 checked our hash
-        assert stored["tags"] == {"evidence": "pending"}
+    assert (source.origin, source.signature_header) == ("webhook", SIGNATURE)  # written with an incident
+    kept = source.body
+    stored = _stored(bucket, kept.key)
+    assert stored["body"] == BODY  # the bytes exactly as received, escaped slashes and all
+    assert kept.sha256 == hashlib.sha256(stored["body"]).hexdigest() and kept.key == f"deliveries/{kept.sha256}"
+    assert kept.size == len(BODY)
+    head = stored["head"]
+    assert head["ObjectLockMode"] == "GOVERNANCE"
+    assert head["ObjectLockRetainUntilDate"] == (RECEIVED + timedelta(days=PENDING_DAYS)).replace(microsecond=0)
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == bucket["key_arn"]
+    assert base64.b64decode(head["ChecksumSHA256"]).hex() == kept.sha256  # S3 checked our hash
+    assert stored["tags"] == {"evidence": "pending"}
 
 
 def test_the_same_delivery_again_writes_nothing_new(bucket: dict) -> None:
@@ -67,7 +90,7 @@ def test_the_same_delivery_again_writes_nothing_new(bucket: dict) -> None:
 
     assert again == first
     versions = bucket["s3"].list_object_versions(Bucket=bucket["bucket"])["Versions"]
-    assert sorted(v["Key"] for v in versions) == sorted([first.body.key, first.signature.key])
+    assert [v["Key"] for v in versions] == [first.body.key]
 
 
 def test_an_incident_locks_its_source_for_the_retention_and_keeps_the_post(bucket: dict) -> None:
@@ -79,7 +102,9 @@ def test_an_incident_locks_its_source_for_the_retention_and_keeps_the_post(bucke
 
     until = (DETECTED + timedelta(days=RETENTION_DAYS)).replace(microsecond=0)
     assert evidence.retain_until == until and evidence.bucket == bucket["bucket"]
-    assert (evidence.origin, evidence.source, evidence.signature) == ("webhook", source.body, source.signature)
+    assert (evidence.origin, evidence.source) == ("webhook", source.body) and evidence.signature is not None
+    assert _stored(bucket, evidence.signature.key)["body"] == SIGNATURE.encode()
+    assert evidence.signature.key == f"signatures/{hashlib.sha256(SIGNATURE.encode()).hexdigest()}"
     assert evidence.post.key == f"posts/{hashlib.sha256(post).hexdigest()}.json"
     for name, kept in (("source", evidence.source), ("signature", evidence.signature), ("post", evidence.post)):
         assert kept is not None
@@ -92,14 +117,25 @@ def test_an_incident_locks_its_source_for_the_retention_and_keeps_the_post(bucke
 
 
 def test_a_lock_is_extended_never_shortened(bucket: dict) -> None:
-    locker = bucket["locker"]
+    s3 = GovernedS3(bucket["s3"])
+    locker = EvidenceLocker(s3, bucket["bucket"], bucket["key_arn"], RETENTION_DAYS)  # type: ignore[arg-type]
     source = locker.keep_delivery(BODY, SIGNATURE, RECEIVED)
     later = DETECTED + timedelta(days=3)
     locker.keep_for_incident(source, b'{"post": 2}', later)  # a second candidate of the same delivery
-    locker.keep_for_incident(source, b'{"post": 1}', DETECTED)  # an older message retried after it
+    evidence = locker.keep_for_incident(source, b'{"post": 1}', DETECTED)  # an older message after it
 
+    assert s3.refused == 1  # S3 refused to shorten the lock the later incident set, and that is fine
     head = bucket["s3"].head_object(Bucket=bucket["bucket"], Key=source.body.key)
     assert head["ObjectLockRetainUntilDate"] == (later + timedelta(days=RETENTION_DAYS)).replace(microsecond=0)
+    assert evidence.retain_until < head["ObjectLockRetainUntilDate"]
+
+
+def test_a_refused_extension_is_an_evidence_error(bucket: dict) -> None:
+    s3 = NoRetentionRights(bucket["s3"])
+    locker = EvidenceLocker(s3, bucket["bucket"], bucket["key_arn"], RETENTION_DAYS)  # type: ignore[arg-type]
+    source = locker.keep_delivery(BODY, SIGNATURE, RECEIVED)
+    with pytest.raises(EvidenceError, match="AccessDenied"):  # else the lock would end with the pending one
+        locker.keep_for_incident(source, b'{"post": 1}', DETECTED)
 
 
 def test_locked_evidence_cannot_be_deleted_without_bypassing_governance(bucket: dict) -> None:
@@ -115,7 +151,7 @@ def test_a_post_the_sweep_found_keeps_the_api_answer_and_no_signature(bucket: di
     source = bucket["locker"].keep_api_response(answer, RECEIVED)
     evidence = bucket["locker"].keep_for_incident(source, b"{}", DETECTED)
 
-    assert (source.origin, source.signature) == ("sweep", None)
+    assert (source.origin, source.signature_header) == ("sweep", None)
     assert source.body.key == f"responses/{hashlib.sha256(answer).hexdigest()}"
     assert _stored(bucket, source.body.key)["body"] == answer
     assert set(evidence.hashes) == {"source", "post"}

@@ -177,7 +177,7 @@ def test_the_evidence_is_kept_and_on_the_incident_before_its_undo_is_queued(worl
     incident = world["incidents"].get(result.incident.incident_id)
     assert undo_queue.evidence_when_scheduled == [incident.evidence] and incident.evidence is not None
     evidence = incident.evidence
-    assert (evidence.origin, evidence.source, evidence.signature) == ("webhook", source.body, source.signature)
+    assert (evidence.origin, evidence.source) == ("webhook", source.body) and evidence.signature is not None
     assert _object(world, evidence.source.key) == body
     assert _object(world, evidence.signature.key) == b"sha256=signature-as-sent"
     post = _object(world, evidence.post.key)

@@ -8,8 +8,9 @@ SSE-KMS), each named by the SHA-256 of its bytes, and records each key and hash 
   as X signed it (`deliveries/<sha256>`); for a post the sweep found instead (no webhook ever
   arrived), the bytes of X's API answer that listed it (`responses/<sha256>`).
 - `signature`: the `x-twitter-webhooks-signature` header X sent with that delivery
-  (`signatures/<sha256>`): with the app's consumer secret it proves X sent those bytes. The sweep
-  has none (X's API answers are not signed).
+  (`signatures/<sha256>`): with the app's consumer secret it proves X sent those bytes. The header
+  travels on the message (an HMAC, not a secret) and is written with the incident. The sweep has
+  none (X's API answers are not signed).
 - `post`: the normalised post the judgement read (`posts/<sha256>.json`, takedown.repost.Repost).
 
 Content-addressed keys make a repeat free: X delivering the same body again, or SQS redelivering
@@ -18,8 +19,9 @@ a message, writes nothing new (`If-None-Match: *`, S3's conditional write; one v
 Two retentions, so that only incidents' evidence is kept long. The source is written when it is
 received, before anyone knows whether it holds a bad post, locked for `PENDING_DAYS` and tagged
 `evidence=pending` (the bucket's lifecycle removes pending objects once their lock ends). When an
-incident is recorded, its objects are locked until `detected_at + retention_days` and tagged
-`evidence=kept`; the bucket's lifecycle removes them after that. Nothing in the stack may delete
+incident is recorded, its objects are locked until `detected_at + retention_days` (a lock is only
+ever extended: S3 refuses to shorten a governance lock without a bypass no function holds) and
+tagged `evidence=kept`; the bucket's lifecycle removes them after that. Nothing in the stack may delete
 an object: retention is the operator's decision, set by the template's EvidenceRetentionDays.
 
 The webhook calls `keep_delivery` once per delivery and puts the `RawSource` it returns on each
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -77,7 +80,7 @@ class RawSource(BaseModel):
 
     origin: EvidenceOrigin  # webhook: a signed delivery; sweep: X's API answer that listed the post
     body: EvidenceObject
-    signature: EvidenceObject | None = None  # the webhook's signature header; the sweep has none
+    signature_header: str | None = None  # the webhook's x-twitter-webhooks-signature; the sweep has none
 
 
 class IncidentEvidence(BaseModel):
@@ -105,8 +108,8 @@ def sha256_hex(data: bytes) -> str:
 
 class EvidenceLocker:
     """Writes evidence to an Object Lock bucket through a boto3 S3 client passed in. It only writes
-    and extends locks (s3:PutObject, s3:PutObjectRetention, s3:PutObjectTagging and reading a lock
-    back with HeadObject): it never deletes, and it cannot shorten a lock in governance mode."""
+    and extends locks (s3:PutObject, s3:PutObjectRetention, s3:PutObjectTagging; HeadObject reads a
+    lock back when S3 refuses a change): it never deletes, and it cannot shorten a lock."""
 
     def __init__(self, s3: S3Client, bucket: str, kms_key_id: str, retention_days: int) -> None:
         if retention_days < 1:
@@ -115,14 +118,15 @@ class EvidenceLocker:
         self._bucket = bucket
         self._kms_key_id = kms_key_id
         self._retention = timedelta(days=retention_days)
+        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="evidence")  # boto3 clients are thread-safe
 
     def keep_delivery(self, body: bytes, signature: str, received_at: datetime) -> RawSource:
-        """A webhook delivery as X signed it, and its signature header; once per distinct body."""
+        """A webhook delivery as X signed it, once per distinct body; its signature header rides along."""
         until = _whole_seconds(received_at + timedelta(days=PENDING_DAYS))
         return RawSource(
             origin="webhook",
             body=self._put("deliveries", body, "application/json", until, PENDING_TAG),
-            signature=self._put("signatures", signature.encode("utf-8"), "text/plain", until, PENDING_TAG),
+            signature_header=signature,
         )
 
     def keep_api_response(self, body: bytes, received_at: datetime) -> RawSource:
@@ -131,18 +135,27 @@ class EvidenceLocker:
         return RawSource(origin="sweep", body=self._put("responses", body, "application/json", until, PENDING_TAG))
 
     def keep_for_incident(self, source: RawSource | None, post: bytes, detected_at: datetime) -> IncidentEvidence:
-        """Lock the post's source (and signature) for the retention and keep the normalised post."""
+        """Lock the post's source for the retention, and keep its signature and the normalised post.
+        The S3 calls are independent and run at once: the undo waits for all of them."""
         until = _whole_seconds(detected_at + self._retention)
-        if source is not None:
-            for kept in (source.body, source.signature):
-                if kept is not None:
-                    self._lock_at_least(kept.key, until)
+        kept_post = self._pool.submit(self._put, "posts", post, "application/json", until, KEPT_TAG, ".json")
+        locked = self._pool.submit(self._lock_at_least, source.body.key, until) if source else None
+        header = source.signature_header if source else None
+        signature = (
+            self._pool.submit(self._put, "signatures", header.encode("utf-8"), "text/plain", until, KEPT_TAG)
+            if header is not None
+            else None
+        )
+        # Every call is waited for (none left running) before the first failure is raised.
+        outcomes = [future.exception() for future in (kept_post, locked, signature) if future is not None]
+        if failed := next((error for error in outcomes if error is not None), None):
+            raise failed
         return IncidentEvidence(
             bucket=self._bucket,
             origin=source.origin if source else None,
             source=source.body if source else None,
-            signature=source.signature if source else None,
-            post=self._put("posts", post, "application/json", until, KEPT_TAG, suffix=".json"),
+            signature=signature.result() if signature else None,
+            post=kept_post.result(),
             retain_until=until,
         )
 
@@ -176,13 +189,20 @@ class EvidenceLocker:
         return kept
 
     def _lock_at_least(self, key: str, until: datetime) -> None:
-        """Extend the object's lock to `until` (never shorten it) and tag it kept."""
+        """Extend the object's lock to `until` and tag it kept. S3 refuses (AccessDenied) to shorten a
+        governance lock: then the lock already reaches further (another incident of the same
+        delivery, or a later one, extended it), which HeadObject confirms; else the refusal stands."""
         try:
-            current = self._s3.head_object(Bucket=self._bucket, Key=key).get("ObjectLockRetainUntilDate")
-            if current is None or current < until:
+            try:
                 self._s3.put_object_retention(
                     Bucket=self._bucket, Key=key, Retention={"Mode": _LOCK_MODE, "RetainUntilDate": until}
                 )
+            except ClientError as error:
+                if _code(error) != "AccessDenied":
+                    raise
+                current = self._s3.head_object(Bucket=self._bucket, Key=key).get("ObjectLockRetainUntilDate")
+                if current is None or current < until:
+                    raise
             self._s3.put_object_tagging(Bucket=self._bucket, Key=key, Tagging={"TagSet": [_tag(KEPT_TAG)]})
         except ClientError as error:
             raise EvidenceError(f"S3 lock of {key}: {_code(error)}") from None
