@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
 import pytest
 
+from takedown.policy import AccountPolicy, PolicyStore
 from takedown_local import TEMPLATE
 from takedown_local.sample_events import SAMPLE_CONSUMER_SECRET, expected_crc_response
-from takedown_local.template import create_evidence_bucket, template_resources
+from takedown_local.standins import XStandIn
+from takedown_local.template import create_evidence_bucket, create_tables, template_resources
+from takedown_local.traffic import timeline_retweet
 from tests.conftest import EVENTS, ROOT
 from tests.packaging.conftest import invoke_built
 
@@ -87,3 +91,50 @@ def test_built_webhook_handler_answers_its_events(
 ) -> None:
     result = invoke_built(sam_build, "WebhookFunction", EVENTS / event_file, webhook_env)
     assert (result["statusCode"], json.loads(result["body"])) == (status, body)
+
+
+def test_built_reconcile_handler_sweeps_on_its_scheduled_event(sam_build: Path, moto_endpoint: str) -> None:
+    """`sam local invoke ReconcileFunction -e events/reconcile_scheduled.json`, without Docker: the
+    built sweep reads the account's posts on the X stand-in and sends its lost retweet on."""
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-2")
+    account, token = "1000000000000000001", "1000000000000000001-packagingtoken"
+    dynamodb = session.client("dynamodb", endpoint_url=moto_endpoint)
+    tables = create_tables(dynamodb, TEMPLATE, prefix="packaging-")
+    PolicyStore(dynamodb, tables["AccountsTable"]).put_policy(AccountPolicy(account_id=account, mode="enforce"))
+    secrets = session.client("secretsmanager", endpoint_url=moto_endpoint)
+    consumer = {"consumer_key": "packagingconsumerkey", "consumer_secret": SAMPLE_CONSUMER_SECRET}
+    secrets.create_secret(Name="packaging/reconcile-consumer", SecretString=json.dumps(consumer))
+    secrets.create_secret(
+        Name=f"packaging/x-account/{account}",
+        SecretString=json.dumps({"access_token": token, "access_token_secret": "packaging-token-secret"}),
+    )
+    sqs = session.client("sqs", endpoint_url=moto_endpoint)
+    queue = sqs.create_queue(QueueName="packaging-sweep.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    s3 = session.client("s3", endpoint_url=moto_endpoint)
+    bucket = create_evidence_bucket(s3, TEMPLATE, "packaging-sweep-evidence")
+    key = session.client("kms", endpoint_url=moto_endpoint).create_key()["KeyMetadata"]["Arn"]
+    with XStandIn(consumer["consumer_key"], SAMPLE_CONSUMER_SECRET, {token: "packaging-token-secret"}) as x:
+        made = datetime.now(UTC) - timedelta(minutes=5)
+        x.publish(*timeline_retweet(account, 2090000000000000601, 2080000000000000601, made))
+        env = {
+            "AWS_ENDPOINT_URL": moto_endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "eu-west-2",
+            "POWERTOOLS_SERVICE_NAME": "takedown",
+            "POWERTOOLS_METRICS_NAMESPACE": "Takedown",
+            "ACCOUNTS_TABLE": tables["AccountsTable"],
+            "CONTROL_TABLE": tables["ControlTable"],
+            "INSPECTION_LEDGER_TABLE": tables["InspectionLedgerTable"],
+            "INSPECT_QUEUE_URL": queue,
+            "X_API_BASE_URL": x.url,
+            "X_CONSUMER_SECRET_ID": "packaging/reconcile-consumer",
+            "X_ACCOUNT_SECRET_PREFIX": "packaging/x-account/",
+            "EVIDENCE_BUCKET": bucket,
+            "EVIDENCE_KMS_KEY_ID": key,
+            "EVIDENCE_RETENTION_DAYS": "365",
+        }
+        result = invoke_built(sam_build, "ReconcileFunction", EVENTS / "reconcile_scheduled.json", env)
+    assert result == {"accounts": 1, "failed": [], "enqueued": 1}
+    (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
+    assert json.loads(message["Body"])["post_id"] == "2090000000000000601"
