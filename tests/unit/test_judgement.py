@@ -319,3 +319,18 @@ def test_the_obfuscation_gate_compares_with_the_posts_as_written() -> None:
     tricked.add(benign.model_copy(update={"id": "b~"}), "adult", "model")
     assert obfuscation_gate(plain, tricked, 0.95) == ["1 new false undo(s): b~"]
     assert obfuscation_gate(plain, tricked, 0.99)[0].startswith("0.950 of the caught")
+
+
+def test_a_brand_inside_a_new_site_name_is_a_model_feature_not_a_rule() -> None:
+    for url, rule in (
+        ("https://brazzers4free.site/", "adult.site.name"),
+        ("https://xvideos-jp7.click/", "adult.site.name"),
+    ):
+        repost = _repost("new link", (url,))
+        signals = ENGINE.signals(repost)
+        assert rule not in signals.evidence  # the exact-name rule does not fire on a variant
+        assert f"bv:{rule}" in post_features(repost, signals, frozenset()).groups["signal"]
+    plain = _repost("our new site", ("https://deeper-learning-lab.org/",))
+    assert not [
+        name for name in post_features(plain, ENGINE.signals(plain), frozenset()).groups["signal"] if "bv:" in name
+    ]

@@ -10,7 +10,8 @@ except the words.
 - profile: a brand-new account, X's default picture (a group of their own: in the author group a
   short bio made them loud, and "a few thousand followers" undid a fan's "what a match");
 - signal: X's media flag, the shape of the post (hashtags, capitals,
-  money, "18+"), and every rule of the packs that fired and its tags.
+  money, "18+", a domain spelled out), every rule of the packs that fired and its tags, and each
+  site-name rule whose name is a piece of a link's name (a brand variant: brazzers4free).
 
 Proxies that say more about who wrote a corpus than about a post (its length, its number of links,
 retweet or quote, https) are left out: they taught the first model to undo council notices.
@@ -39,7 +40,7 @@ from takedown.signatures.engine import Signals
 from takedown.signatures.links import parse_link, public_suffixes
 from takedown.signatures.text import tokenise
 
-FEATURES_VERSION = "f5"
+FEATURES_VERSION = "f6"
 GROUPS = ("text", "link", "author", "profile", "signal")
 _NGRAM = 4
 _NO_SPACE_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR"})
@@ -150,6 +151,7 @@ def _link_features(repost: Repost, trusted_domains: frozenset[str]) -> list[str]
     return found
 
 
+@lru_cache(maxsize=4096)
 def _handle_key(handle: str) -> str:
     """The author's handle as it would be written in an address (5 characters and more, or nothing)."""
     key = _alphanumeric(handle)
@@ -157,7 +159,10 @@ def _handle_key(handle: str) -> str:
 
 
 def _alphanumeric(text: str) -> str:
-    return "".join(char for char in text.lower() if char.isalnum())
+    return _NOT_ALPHANUMERIC.sub("", text.lower())
+
+
+_NOT_ALPHANUMERIC = re.compile(r"[\W_]+")
 
 
 @lru_cache(maxsize=8192)  # a spam wave repeats its links; the trusted set is one frozenset per account
@@ -210,14 +215,19 @@ def calls_to_action_unspaced(text: str) -> bool:
     return any(call in lowered for call in _UNSPACED_CALLS)
 
 
-def raw_stream_formats(repost: Repost) -> set[str]:
+def raw_stream_formats(repost: Repost) -> frozenset[str]:
     """The raw stream formats written in the post or its links: acestream, sopcast, magnet, rtmp,
     playlist, xtream, ip_port."""
-    scanned = "\n".join(repost.urls)
-    lowered = repost.text.lower()
+    return _raw_formats(repost.text, tuple(repost.urls))
+
+
+@lru_cache(maxsize=4096)
+def _raw_formats(text: str, urls: tuple[str, ...]) -> frozenset[str]:
+    scanned = "\n".join(urls)
+    lowered = text.lower()
     if any(hint in lowered for hint in _RAW_HINTS) or _IP_PORT.search(lowered):
-        scanned += "\n" + repost.text
-    return {match.lastgroup for match in _RAW_FORMATS.finditer(scanned) if match.lastgroup}
+        scanned += "\n" + text
+    return frozenset(match.lastgroup for match in _RAW_FORMATS.finditer(scanned) if match.lastgroup)
 
 
 def _author_features(repost: Repost) -> list[str]:
@@ -274,6 +284,7 @@ def _signal_features(repost: Repost, signals: Signals) -> list[str]:
         if evidence and rule_id not in _LEFT_TO_THE_RULES:
             found.append("r:" + rule_id)
     found += [f"rt:{tag}" for tag in sorted(signals.tags - _LEFT_TO_THE_RULES)]
+    found += [f"bv:{rule_id}" for rule_id in sorted(signals.brand_variants - signals.evidence.keys())]
     return found
 
 

@@ -116,7 +116,8 @@ class Judge:
     ) -> Verdict:
         rule_score, rule_parts = rules.get(category, (0.0, ()))
         thresholds = self.model.thresholds[category]
-        summary = Contribution(
+        # Built from values typed here, so not validated again (this runs for every post).
+        summary = Contribution.model_construct(
             kind="model",
             rule="model",
             version=self.model.version,
@@ -132,7 +133,7 @@ class Judge:
             + f"; rules {rule_score:.2f})",
         )
         groups = tuple(
-            Contribution(
+            Contribution.model_construct(
                 kind="model",
                 rule=f"model:{group}",
                 version=self.model.version,

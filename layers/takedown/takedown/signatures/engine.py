@@ -65,6 +65,8 @@ class Signals:
     evidence: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     tags: set[str] = field(default_factory=set)
     linked: set[str] = field(default_factory=set)  # rules with evidence other than a domain spelled in the text
+    # Site-name rules whose name is only a piece of a link's name (brazzers4free): for the model, not a verdict.
+    brand_variants: set[str] = field(default_factory=set)
 
     def add(self, rule: Rule, evidence: str, spelled: bool = False) -> None:
         if evidence not in self.evidence[rule.id]:
@@ -173,6 +175,8 @@ class SignatureEngine:
         for label in link.labels:
             for rule in self._labels.get(label, ()):
                 signals.add(rule, link.host)
+        for part in link.label_parts:
+            signals.brand_variants.update(rule.id for rule in self._labels.get(part, ()))
         for pattern, rule in self._url_patterns:
             found = pattern.search(link.url)
             if found:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -109,6 +110,8 @@ class Link:
     b.example.com, example.com): the names looked up in domain lists and allowlists. `labels`
     holds the registrable domain's own name in the forms matched against site names: as written,
     without hyphens or trailing digits (sites rotate crackstreams2, crack-streams), and its skeleton.
+    `label_parts` are the pieces of that name between hyphens and digits (brazzers4free: brazzers,
+    free; xvideos-jp7: xvideos): a brand inside a new name, read by the learned model, never a rule.
     """
 
     url: str
@@ -119,6 +122,7 @@ class Link:
     registrable: str
     suffixes: tuple[str, ...]
     labels: frozenset[str]
+    label_parts: frozenset[str] = frozenset()
 
     def is_under(self, domains: frozenset[str]) -> bool:
         """Whether the host is one of `domains` or under one, public suffixes included: a trusted
@@ -145,7 +149,8 @@ def parse_link(url: str) -> Link | None:
     registrable = public_suffixes().registrable_domain(host) or host
     labels = host.split(".")
     suffixes = tuple(".".join(labels[i:]) for i in range(len(labels) - registrable.count(".")))
-    return Link(text, scheme, host, port, False, registrable, suffixes, _label_forms(registrable.split(".")[0]))
+    name = registrable.split(".")[0]
+    return Link(text, scheme, host, port, False, registrable, suffixes, _label_forms(name), _label_parts(name))
 
 
 def _label_forms(label: str) -> frozenset[str]:
@@ -155,6 +160,20 @@ def _label_forms(label: str) -> frozenset[str]:
         skeleton = "".join(fold(unicode_label).split())
         forms |= {skeleton, skeleton.replace("-", "")}
     return frozenset(form for form in forms if form)
+
+
+def _label_parts(label: str) -> frozenset[str]:
+    """The one long piece of a name that is otherwise digits and short glue (brazzers4free,
+    xvideos-jp7, 1tamilblasters); nothing for a name of two real words (deeper-learning-lab)."""
+    pieces = [piece for piece in _BETWEEN_PARTS.split(label) if piece]
+    long = [piece for piece in pieces if len(piece) >= _MIN_PART]
+    if len(long) != 1 or long[0] == label:
+        return frozenset()
+    return frozenset(long)
+
+
+_BETWEEN_PARTS = re.compile(r"[-0-9]+")
+_MIN_PART = 5  # shorter pieces ("jp", "free", "hd", "tv", "vip") are the glue of a rotated name
 
 
 def _is_ip(host: str) -> bool:
