@@ -129,8 +129,7 @@ def test_unreadable_envelopes_say_why(body: bytes, reason: str) -> None:
 
 
 def test_the_end_of_a_replay_job_is_read_and_carries_no_post() -> None:
-    body = json.dumps(
-        {"replay_job_status": {"webhook_id": "1", "job_id": "2", "job_state": "Complete", "job_state_description": "ok"}}
-    )
+    status = {"webhook_id": "1", "job_id": "2", "job_state": "Complete", "job_state_description": "ok"}
+    body = json.dumps({"replay_job_status": status})
     delivery = read_delivery(body, datetime(2026, 12, 1, tzinfo=UTC))
     assert delivery.event_kinds == ("replay_job_status",) and delivery.posts == ()
