@@ -79,6 +79,9 @@ class Signals:
         return bool(self.evidence.get(rule_id))
 
 
+_LINKS_KEPT = 8192  # links whose rule hits are kept; the whole set is dropped when full
+
+
 class SignatureEngine:
     """Indexes the rules once; classify() is dict and set lookups over tokens and hosts, and a few regexes."""
 
@@ -100,6 +103,7 @@ class SignatureEngine:
         self._unless: dict[str, list[tuple[str, ...]]] = {}
         self._combinations: list[tuple[Rule, frozenset[str], tuple[Rule, ...]]] = []
         self._sensitive: list[Rule] = []
+        self._hits_by_link: dict[str, tuple[tuple[tuple[Rule, str], ...], frozenset[str]]] = {}
         for rule in self.rules.values():
             self._index(rule)
         for rule in self.rules.values():
@@ -169,18 +173,28 @@ class SignatureEngine:
         return signals
 
     def _inspect_link(self, link: Link, signals: Signals) -> None:
-        for suffix in link.suffixes:
-            for rule in self._domains.get(suffix, ()):
-                signals.add(rule, link.host)
-        for label in link.labels:
-            for rule in self._labels.get(label, ()):
-                signals.add(rule, link.host)
-        for part in link.label_parts:
-            signals.brand_variants.update(rule.id for rule in self._labels.get(part, ()))
-        for pattern, rule in self._url_patterns:
-            found = pattern.search(link.url)
-            if found:
-                signals.add(rule, found.group(0)[:80])
+        hits, variants = self._link_hits(link)
+        for rule, evidence in hits:
+            signals.add(rule, evidence)
+        signals.brand_variants.update(variants)
+
+    def _link_hits(self, link: Link) -> tuple[tuple[tuple[Rule, str], ...], frozenset[str]]:
+        """The rules `link` fires, with their evidence, and the site-name rules it is a variant of:
+        the same for every post that carries the link, so kept per engine (spam waves repeat links)."""
+        found = self._hits_by_link.get(link.url)
+        if found is None:
+            hits = [(rule, link.host) for suffix in link.suffixes for rule in self._domains.get(suffix, ())]
+            hits += [(rule, link.host) for label in link.labels for rule in self._labels.get(label, ())]
+            for pattern, rule in self._url_patterns:
+                match = pattern.search(link.url)
+                if match:
+                    hits.append((rule, match.group(0)[:80]))
+            variants = frozenset(rule.id for part in link.label_parts for rule in self._labels.get(part, ()))
+            found = (tuple(hits), variants)
+            if len(self._hits_by_link) >= _LINKS_KEPT:
+                self._hits_by_link.clear()
+            self._hits_by_link[link.url] = found
+        return found
 
     def _inspect_spelled_domains(self, text: Tokens, signals: Signals) -> None:
         """A site name then its suffix in the words: "crackstreams dot biz", "yalla-shoot[.]com".
