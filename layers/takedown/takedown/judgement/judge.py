@@ -116,8 +116,7 @@ class Judge:
     ) -> Verdict:
         rule_score, rule_parts = rules.get(category, (0.0, ()))
         thresholds = self.model.thresholds[category]
-        # Built from values typed here, so not validated again (this runs for every post).
-        summary = Contribution.model_construct(
+        summary = Contribution(
             kind="model",
             rule="model",
             version=self.model.version,
@@ -133,7 +132,7 @@ class Judge:
             + f"; rules {rule_score:.2f})",
         )
         groups = tuple(
-            Contribution.model_construct(
+            Contribution(
                 kind="model",
                 rule=f"model:{group}",
                 version=self.model.version,
