@@ -64,7 +64,10 @@ lint: install
 	$(CHECKOV)/bin/checkov --quiet --compact --skip-download -f template.yaml
 
 test: lint
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not e2e"
+	@# The end-to-end tests time the whole local stack (every burst detection recorded within seconds
+	@# of receipt): they run after the rest, alone, so no other test takes their two CPUs.
+	$(PY) -m pytest -n 0 -m e2e
 
 demo: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/takedown-local demo

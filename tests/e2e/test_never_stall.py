@@ -61,9 +61,10 @@ def test_a_burst_is_recorded_at_once_paced_per_account_and_nobody_waits_for_anot
     # Every detection is recorded within 2 s of its receipt, whatever X is doing.
     recorded = wait_for(lambda: (found := incidents(store, keys)) and all(found) and found, timeout=30)
     late = sorted((i.detected_at - i.received_at).total_seconds() for i in recorded)
-    # The issue asks for every one within 2 s; an idle 2-CPU machine gives p50 ~0.1-0.2 s and a max of
-    # ~2.1 s, but with the rest of the suite running beside it the tail reaches ~3.5 s (CPU, not
-    # waiting on X), so the bound here is the loaded machine's. Lambda scales inspection out instead.
+    # The issue asks for every one within 2 s; an idle 2-CPU machine gives p50 ~0.1-0.3 s and a max of
+    # ~2 s. `make test` runs the end-to-end tests alone, but this one process also hosts moto, the
+    # stand-ins and four inspect environments, so the bound leaves room for the machine's own load
+    # (CPU, not waiting on X): a tail over 6 s was seen only with other suites running beside it.
     figures = f"receipt to incident: p50 {late[len(late) // 2]:.2f} s, max {late[-1]:.2f} s"
     assert late[len(late) // 2] <= 1 and late[-1] <= 5, figures
 
