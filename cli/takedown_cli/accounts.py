@@ -205,11 +205,7 @@ def trust(
     as_json: JsonOption = False,
 ) -> None:
     """Trust an author or a domain for this account: their posts are never undone for it."""
-    kind, value = _trust_choice(author, domain)
-    admin = account_admin(ctx)
-    target = find_account(admin, account)
-    policy = admin.set_trusted(target.account_id, kind, value, trusted=True, by=reviewer(by), reason=reason)
-    _changed(ctx, policy, f"{kind} {value} trusted")
+    _set_trusted(ctx, account, author, domain, trusted=True, by=by, reason=reason)
 
 
 @app.command("untrust")
@@ -224,11 +220,17 @@ def untrust(
     as_json: JsonOption = False,
 ) -> None:
     """Take an author or a domain off this account's trusted list."""
+    _set_trusted(ctx, account, author, domain, trusted=False, by=by, reason=reason)
+
+
+def _set_trusted(
+    ctx: typer.Context, account: str, author: str | None, domain: str | None, *, trusted: bool, by: str, reason: str
+) -> None:
     kind, value = _trust_choice(author, domain)
     admin = account_admin(ctx)
     target = find_account(admin, account)
-    policy = admin.set_trusted(target.account_id, kind, value, trusted=False, by=reviewer(by), reason=reason)
-    _changed(ctx, policy, f"{kind} {value} no longer trusted")
+    policy = admin.set_trusted(target.account_id, kind, value, trusted=trusted, by=reviewer(by), reason=reason)
+    _changed(ctx, policy, f"{kind} {value} {'trusted' if trusted else 'no longer trusted'}")
 
 
 def _changed(ctx: typer.Context, policy: AccountPolicy, what: str) -> None:
