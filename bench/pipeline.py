@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import resource
 import statistics
 import sys
@@ -23,7 +22,7 @@ sys.path[:0] = [str(ROOT)]
 
 import httpx
 
-from bench.context import emit
+from bench.context import emit_quietly
 from takedown.webhook import sign
 from takedown_local.stack import LocalStack, StackOptions, wait_for
 
@@ -45,13 +44,7 @@ def _percentile(values: list[float], q: int) -> float:
 
 
 def main() -> None:
-    real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 - the handlers' EMF metric lines
-    try:
-        figures = run_pipeline()
-    finally:
-        sys.stdout = real_stdout
-    for figure in figures:
-        emit(*figure[:3], **figure[3])
+    emit_quietly(run_pipeline)
 
 
 def run_pipeline() -> list[tuple]:

@@ -16,7 +16,6 @@ SQS and DynamoDB Local: the figures measure the pipeline's shape and our code, n
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from bench.context import emit
+from bench.context import emit_quietly
 from takedown.incidents.model import Incident, IncidentStatus
 from takedown.incidents.store import IncidentStore
 from takedown_local.dynamodb_local import local_client
@@ -39,13 +38,7 @@ BURST_ACCOUNTS = ("6000000000000000001", "6000000000000000002", "600000000000000
 
 
 def main() -> None:
-    real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 - the handlers' EMF metric lines
-    try:
-        figures = run()
-    finally:
-        sys.stdout = real_stdout
-    for figure in figures:
-        emit(*figure[:3], **figure[3])
+    emit_quietly(run)
 
 
 def run() -> list[tuple]:
