@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -37,18 +38,21 @@ class ModelArtifactError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class CategoryScore:
-    """The model's probability for one category, and what pushed it up, by group."""
+    """The model's probability for one category; `top` says what pushed it up, by group."""
 
     probability: float
-    parts: dict[str, list[tuple[float, str]]]
+    found: dict[str, tuple[float, frozenset[str]]]  # per group: each feature's value, the model's features
+    weights: dict[str, float]
 
     @property
     def top(self) -> dict[str, tuple[tuple[str, float], ...]]:
-        """The strongest positive features of each group (computed only for the verdict's category)."""
-        return {
-            group: tuple((name, round(weight, 3)) for weight, name in heapq.nlargest(_TOP, found))
-            for group, found in self.parts.items()
-        }
+        """The strongest positive features of each group (worked out only for the verdict's category)."""
+        top = {}
+        for group, (value, names) in self.found.items():
+            pushed = [(weight * value, name) for name in names if (weight := self.weights.get(name, 0.0)) > 0]
+            if pushed:
+                top[group] = tuple((name, round(weight, 3)) for weight, name in heapq.nlargest(_TOP, pushed))
+        return top
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,8 @@ class LearnedModel:
         self.may_undo = bool(header.get("may_undo", False))
         self.intercepts: tuple[float, ...] = tuple(header["intercepts"])
         self.thresholds = {category: ModelThresholds(**header["thresholds"][category]) for category in CATEGORIES}
-        self._weights = weights
+        self._stream = {name: values[0] for name, values in weights.items() if values[0]}
+        self._adult = {name: values[1] for name, values in weights.items() if values[1]}
         self._names = frozenset(weights)
 
     @classmethod
@@ -118,36 +123,27 @@ class LearnedModel:
         return _default_model()
 
     def score(self, features: Features) -> dict[Category, CategoryScore]:
-        """Each category's probability, and its strongest positive features by group."""
+        """Each category's probability, and what it read of each group (to explain it on demand)."""
+        stream, adult = self._stream, self._adult
         stream_terms, adult_terms = [self.intercepts[0]], [self.intercepts[1]]
-        stream_parts: dict[str, list[tuple[float, str]]] = {}
-        adult_parts: dict[str, list[tuple[float, str]]] = {}
-        weights = self._weights
+        found: dict[str, tuple[float, frozenset[str]]] = {}
         for group, names in features.groups.items():
             unique = set(names)
-            if not unique:
+            known = self._names.intersection(unique)  # most of a post's features are not in the model
+            if not known:
                 continue
             value = 1 / math.sqrt(len(unique))
-            stream_found: list[tuple[float, str]] = []
-            adult_found: list[tuple[float, str]] = []
-            for name in unique & self._names:  # most of a post's features are not in the model
-                to_stream, to_adult = weights[name]
-                to_stream, to_adult = to_stream * value, to_adult * value
-                stream_terms.append(to_stream)
-                adult_terms.append(to_adult)
-                if to_stream > 0:
-                    stream_found.append((to_stream, name))
-                if to_adult > 0:
-                    adult_found.append((to_adult, name))
-            if stream_found:
-                stream_parts[group] = stream_found
-            if adult_found:
-                adult_parts[group] = adult_found
-        # fsum is exact whatever the order the features come in: the same post, the same bits, every run.
+            # fsum is exact whatever the order: the same post gives the same bits, every run.
+            stream_terms.append(value * math.fsum(map(stream.get, known, _ZEROS)))
+            adult_terms.append(value * math.fsum(map(adult.get, known, _ZEROS)))
+            found[group] = (value, known)
         return {
-            "illegal_stream": CategoryScore(_sigmoid(math.fsum(stream_terms)), stream_parts),
-            "adult": CategoryScore(_sigmoid(math.fsum(adult_terms)), adult_parts),
+            "illegal_stream": CategoryScore(_sigmoid(math.fsum(stream_terms)), found, stream),
+            "adult": CategoryScore(_sigmoid(math.fsum(adult_terms)), found, adult),
         }
+
+
+_ZEROS = itertools.repeat(0.0)
 
 
 def _sigmoid(logit: float) -> float:
