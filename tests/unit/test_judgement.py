@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from takedown.judgement.features import FEATURES_VERSION, post_features, spelled_domains
+from takedown.judgement.features import FEATURES_VERSION, post_features, raw_stream_formats, spelled_domains
 from takedown.judgement.judge import Judge
 from takedown.judgement.model import ARTIFACT, LearnedModel, ModelArtifactError
 from takedown.judgement.pages import PAGE_RULES_VERSION
@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
         ("ΟΝLYFANS", ["onlyfans"]),  # Greek capitals inside a Latin word are Latin
         ("strеam", ["stream"]),  # Cyrillic е
         ("ӏive", ["live"]),  # Cyrillic palochka is an l, not an i
+        ("lіnk kаt bіо", ["link", "kat", "bio"]),  # more Cyrillic than Latin, but b has no Cyrillic twin
+        ("Сom", ["com"]),
         ("fu11 f1ght 1ive p1ay", ["full", "fight", "live", "play"]),
         ("free🔥stream", ["free", "stream"]),
         ("F R E E  stream", ["free", "stream"]),
@@ -164,6 +166,22 @@ def test_features_read_links_authors_and_raw_formats_not_just_words() -> None:
     assert "s:18plus" in found["signal"] and "e:🔞" in found["text"]
 
 
+@pytest.mark.parametrize(
+    ("text", "formats"),
+    [
+        ("Acestream IDs: Nova 1: 3b9e0f71c2a84d55e6b1907fa3c2d8e14f0a6b29", {"acestream"}),
+        ("free account 🎁 email: someone@example.com pass: Hunter2", {"login"}),
+        ("سرور 103.48.112.9 پورٹ 8080", {"ip_port"}),
+        ("we passed the test: great", set()),
+        ("Passport: renew it online", set()),
+        ("commit 3b9e0f71c2a84d55e6b1907fa3c2d8e14f0a6b29 fixed it", set()),  # no ace anywhere
+        ("version 1.2.3 is out", set()),
+    ],
+)
+def test_raw_stream_formats_in_the_words(text: str, formats: set[str]) -> None:
+    assert raw_stream_formats(_repost(text)) == formats
+
+
 def test_follower_counts_and_older_ages_are_not_model_features() -> None:
     posted = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
     repost = _repost("what a match", followers=2400, verified=True, created_at=posted - timedelta(days=900))
@@ -190,6 +208,15 @@ def test_a_link_to_the_authors_own_channel_is_read_as_such() -> None:
         ("сайт: gorіасhе-ua (точка) сom", "gorіасhе-ua.com"),
         ("matildas-live [dot] site", "matildas-live.site"),
         ("voetbalkijken ⸱ cfd", "voetbalkijken.cfd"),
+        ("网址: ｗｗｗ．ｚｕｑｉｕ８８．ｃｃ (复制到浏览器打开)", "www.zuqiu88.cc"),
+        ("k a b a d d i l i v e . i n . n e t", "kabaddilive.in.net"),
+        ("m u a y t h a i - s o t (จุด) n e t", "muaythai-sot.net"),
+        ("b p l l i v e (ডট) x y z", "bpllive.xyz"),
+        ("ｓｏｌｔｖ１２ 닷 컴", "soltv12.com"),
+        ("h00pz-hd . c0m", "h00pz-hd.com"),
+        ("f o c i e l o [pont] s t r e a m", "focielo.stream"),
+        ("kr1ket-regstr33ks dot c0 dot za", "kr1ket-regstr33ks.c0.za"),
+        ("jsk-mca ٠ live ٠ online", "jsk-mca.live.online"),
     ],
 )
 def test_a_domain_spelled_out_in_the_words_is_found(text: str, domain: str) -> None:
@@ -197,7 +224,11 @@ def test_a_domain_spelled_out_in_the_words_is_found(text: str, domain: str) -> N
 
 
 @pytest.mark.parametrize(
-    "text", ["e.g. this one", "Mr.Smith", "version 2.0 out", "U.S. open", "it was great. so we went"]
+    "text",
+    [
+        *("e.g. this one", "Mr.Smith", "version 2.0 out", "U.S. open", "it was great. so we went", "I love it.It is"),
+        *("3 점 차로 이겼다", "see you at 5 p.m. tomorrow", "version 3.2.1", "Call 0800 123 456", "The U.K. is great"),
+    ],
 )
 def test_ordinary_punctuation_is_not_a_spelled_domain(text: str) -> None:
     assert spelled_domains(text) == ()

@@ -43,7 +43,7 @@ from takedown.signatures.engine import Signals
 from takedown.signatures.links import parse_link, public_suffixes
 from takedown.signatures.text import tokenise
 
-FEATURES_VERSION = "f7"
+FEATURES_VERSION = "f8"
 GROUPS = ("text", "link", "author", "profile", "signal")
 _NGRAM = 4
 _NO_SPACE_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR"})
@@ -52,19 +52,30 @@ _PATH_WORD = re.compile(r"[^\W_]{3,}|m3u8?|mpd|ts|php")
 _RAW_FORMATS = re.compile(
     r"(?P<acestream>acestream://)|(?P<sopcast>\bsop://)|(?P<magnet>magnet:\?xt=)|(?P<rtmp>\brtmpe?s?://)"
     r"|(?P<playlist>\.(?:m3u8?|mpd)\b)|(?P<xtream>get\.php\?|username=[^&\s]+&password=|player_api\.php|type=m3u)"
-    r"|(?P<ip_port>\b\d{1,3}(?:\.\d{1,3}){3}:\d{2,5}\b)",
+    r"|(?P<ip_port>\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{2,5})?\b)"
+    r"|(?P<login>\b(?:pass|password|passwort|pwd|senha|contraseña|contrasena|şifre|sifre|пароль|mdp)\s*[:=]\s*\S)",
     re.I,
 )
+# An Ace Stream content id: 40 hexadecimal digits, with the word near enough ("acestream IDs: 3b9e...").
+_ACESTREAM_ID = re.compile(r"\b[0-9a-f]{40}\b")
 # A domain written out so X does not link it: "site[.]com", "site (dot) tv", "ｓｉｔｅ ． ｃｃ",
-# "s i t e 【.】 c o m" (read after NFKC, zero-width characters dropped and spaced letters joined).
-_DOT_WORDS = "dot|punto|ponto|point|punkt|punt|punct|nokta|titik|chấm|точка|крапка|τελεία|nukta|ɗigo|kropka|tečka|nuqta"
-_SPELLED_DOMAIN = re.compile(
-    rf"(?<![\w.@/])([^\W_][\w-]{{1,40}})(?:\s*(?:[\[(【{{«\"]\s*(?:\.|{_DOT_WORDS})\s*[\])】}}»\"]|\s(?:{_DOT_WORDS})\s"
-    r"|[⦁•·∙⸱⸰⁘]|\s[.．。]\s|닷|点|點|ドット)\s*|\.)([^\W\d_]{2,12})(?!\w)"
+# "s i t e 【.】 c o m", "site (จุด) net". Read after NFKC with zero-width characters dropped: each
+# way of writing the dot becomes ".", spaced letters are joined, then a name and a public suffix.
+_DOT_WORDS = (
+    "dot|punto|ponto|point|punkt|punktum|punt|punct|pont|ponc|piste|prikk|bodka|pika|nokta|titik|chấm|dấu chấm"
+    "|точка|крапка|τελεία|nukta|nuqta|ɗigo|digo|kropka|tečka|nokat|nukuta|kitone"
+    "|نقطة|نقطه|ڈاٹ|ڈوٹ|डॉट|डोट|बिंदु|ডট|ডট্|புள்ளி|டாட்|จุด|ดอท|ነጥብ|ចុច|ចំណុច|נקודה|닷|쩜|점|点|點|ドット"
 )
-# Look-alike letters of the Latin suffixes ("сom" with a Cyrillic с), read as Latin for the suffix only.
-_SUFFIX_LOOKALIKES = str.maketrans("асеорхуіѕјԁӏοαεντκιѵ", "aceopxyisjdloaevtkiv")
-_SPACED_LETTERS = re.compile(r"(?<!\S)(?:[a-z0-9] ){2,}[a-z0-9](?!\S)")
+_BRACKETED_DOT = re.compile(rf"\s*[\[(【{{«❪⦅〔<\"'“„]\s*(?:\.|。|{_DOT_WORDS})\s*[\])】}}»❫⦆〕>\"'”]\s*")
+_SPOKEN_DOT = re.compile(rf"\s+(?:{_DOT_WORDS})\s+|(?<=[a-z0-9])\s*(?:닷|쩜|点|點|ドット)\s*(?=[a-z0-9])")
+_SYMBOL_DOT = re.compile(r"\s*[⦁•·∙⸱⸰⁘٠]\s*|\s[.．。]\s")
+# Letters written one by one ("k a b a d d i . l i v e"): three and more, spaces and dots between.
+_SPACED_LETTERS = re.compile(r"(?<!\S)[^\W_](?:(?: {1,2}| ?[.-] ?)[^\W_](?!\w)){2,}")
+_SPELLED_DOMAIN = re.compile(r"(?<![\w.@/-])((?:[^\W_][\w-]*\.)*[^\W_][\w-]{1,40})\.([^\W_]{1,12})(?![\w-])")
+# Suffixes written in the local script ("닷컴": dot com).
+_SUFFIX_WORDS = {"컴": "com", "넷": "net", "コム": "com", "ネット": "net", "ком": "com", "нет": "net"}
+# Look-alike letters of the Latin suffixes ("сom" with a Cyrillic с, "c0m"), read as Latin for the suffix only.
+_SUFFIX_LOOKALIKES = str.maketrans("асеорхуіѕјԁӏοαεντκιѵ03", "aceopxyisjdloaevtkivoe")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 # Calls to action in scripts written without spaces, which the packs' phrases cannot match as
 # words (the pack's common.call_to_action holds those of spaced scripts).
@@ -72,9 +83,16 @@ _UNSPACED_CALLS = (
     *("私信", "私訊", "加line", "加賴", "简介", "簡介", "评论区", "留言", "微信", "v信", "加v", "vx", "pm我"),
     *("line:", "line：", "リプ", "プロフ", "固定", "ライン", "dm", "디엠", "프로필", "카톡", "텔레", "라인"),
     *("오픈채팅", "오픈톡", "ไลน์", "ทักแชท", "ไบโอ", "ลิงก์", "ลิ้งค์", "http://", "https://", "www."),
+    *("댓글", "고정트윗", "고정 트윗", "쪽지", "카.톡", "텔레그램", "연락주세요", "固ツイ", "固定ツイ", "メッセージ"),
+    *("連絡", "加我", "搜索", "搜尋", "社群", "联系", "聯繫", "评论", "評論", "置顶", "置頂", "ทักมา", "ดีเอ็ม"),
+    *("คอมเมนต์", "เมนต์"),
 )
-_RAW_HINTS = ("://", "magnet:", ".m3u", ".mpd", ".php", "password=")  # cheap checks before the full scan
-_IP_PORT = re.compile(r"\d\.\d{1,3}:\d")
+# Cheap checks before the full scan.
+_RAW_HINTS = (
+    *("://", "magnet:", ".m3u", ".mpd", ".php", "password=", "pass", "pwd", "senha", "contras", "şifre", "sifre"),
+    *("пароль", "mdp"),
+)
+_IP_PORT = re.compile(r"\d\.\d{1,3}\.\d")
 _EIGHTEEN = re.compile(r"\b1\s*8\s*\+|\+\s*1\s*8\b|🔞")
 _MONEY = re.compile(r"[£$€₹₺₽¥₩]\s*\d|\d\s*(?:€|£|\$|usd|eur|gbp|tl|rs|₹)", re.I)
 # X's possibly_sensitive flag is left to the rules (where it weighs 0.3): the corpora's writers set
@@ -204,11 +222,22 @@ def spelled_domains(text: str) -> tuple[str, ...]:
     """Domains written out in `text` so X does not link them ("kanqiu88[.]xyz", "site dot tv")."""
     if not text:
         return ()
-    plain = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).lower()
+    plain = _SENTENCE_DOT.sub(". ", unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)).lower()
+    plain = _SYMBOL_DOT.sub(".", _SPOKEN_DOT.sub(".", _BRACKETED_DOT.sub(".", plain)))
     plain = _SPACED_LETTERS.sub(lambda found: found.group(0).replace(" ", ""), plain)
     suffixes = public_suffixes()
-    found = ((name, suffix.translate(_SUFFIX_LOOKALIKES)) for name, suffix in _SPELLED_DOMAIN.findall(plain))
-    return tuple(f"{name}.{suffix}" for name, suffix in found if suffix.isascii() and suffixes.is_public_suffix(suffix))
+    found = []
+    for name, written in _SPELLED_DOMAIN.findall(plain):
+        suffix = _SUFFIX_WORDS.get(written) or written.translate(_SUFFIX_LOOKALIKES)
+        if not (suffix.isascii() and suffix.isalpha() and len(suffix) >= 2) or name.isdigit():
+            continue
+        last_label = name.rpartition(".")[2].translate(_SUFFIX_LOOKALIKES)
+        if suffixes.is_public_suffix(suffix) or suffixes.is_public_suffix(f"{last_label}.{suffix}"):
+            found.append(f"{name}.{suffix}")
+    return tuple(found)
+
+
+_SENTENCE_DOT = re.compile(r"(?<=[a-z])\.(?=[A-Z][a-z])")  # "I love it.It is": a sentence, not it.it
 
 
 def calls_to_action_unspaced(text: str) -> bool:
@@ -219,8 +248,9 @@ def calls_to_action_unspaced(text: str) -> bool:
 
 
 def raw_stream_formats(repost: Repost) -> frozenset[str]:
-    """The raw stream formats written in the post or its links: acestream, sopcast, magnet, rtmp,
-    playlist, xtream, ip_port."""
+    """The raw stream formats written in the post or its links: acestream (an address or a content
+    id), sopcast, magnet, rtmp, playlist, xtream, ip_port (an IP address, with or without its port),
+    login (a shared account's password)."""
     return _raw_formats(repost.text, tuple(repost.urls))
 
 
@@ -230,7 +260,10 @@ def _raw_formats(text: str, urls: tuple[str, ...]) -> frozenset[str]:
     lowered = text.lower()
     if any(hint in lowered for hint in _RAW_HINTS) or _IP_PORT.search(lowered):
         scanned += "\n" + text
-    return frozenset(match.lastgroup for match in _RAW_FORMATS.finditer(scanned) if match.lastgroup)
+    found = {match.lastgroup for match in _RAW_FORMATS.finditer(scanned) if match.lastgroup}
+    if "ace" in lowered and _ACESTREAM_ID.search(lowered):
+        found.add("acestream")
+    return frozenset(found)
 
 
 def _author_features(repost: Repost) -> list[str]:

@@ -52,6 +52,8 @@ _TO_LATIN = str.maketrans(
     "abezhikmnoptyxaeikvoptux",
 )  # fmt: skip
 _LATIN_TO_CYRILLIC = str.maketrans("aeopcxyk", "аеорсхук")
+_TO_LATIN_KEYS = frozenset(map(chr, _TO_LATIN))
+_LATIN_TO_CYRILLIC_KEYS = frozenset("aeopcxyk")
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +180,16 @@ def _fold_word(word: str) -> str:
     if scripts <= {"LATIN"}:
         return str(decancer_py.parse(word.replace("ß", "ss").replace("ẞ", "ss")))
     if scripts <= _HOMOGLYPH_SCRIPTS and "LATIN" in scripts:
-        if counts.get("CYRILLIC", 0) > counts["LATIN"]:
-            return word.lower().translate(_LATIN_TO_CYRILLIC)
+        # The script the word can be read in whole wins ("bіо" with a Cyrillic і and о is "bio":
+        # b has no Cyrillic twin; "пoрно" with a Latin o is Cyrillic: п has no Latin one); when
+        # both or neither can, the letters of the larger count.
+        lowered = word.lower()
+        as_latin = all(_script(char) == "LATIN" or char in _TO_LATIN_KEYS for char in word if char.isalpha())
+        as_cyrillic = "GREEK" not in scripts and all(
+            _script(char) != "LATIN" or char in _LATIN_TO_CYRILLIC_KEYS for char in lowered if char.isalpha()
+        )
+        if as_cyrillic and (not as_latin or counts.get("CYRILLIC", 0) > counts["LATIN"]):
+            return lowered.translate(_LATIN_TO_CYRILLIC)
         return str(decancer_py.parse(word.translate(_TO_LATIN)))
     return word.lower()
 
