@@ -166,6 +166,13 @@ def test_features_read_links_authors_and_raw_formats_not_just_words() -> None:
     assert "s:18plus" in found["signal"] and "e:🔞" in found["text"]
 
 
+def test_a_platforms_own_domain_says_which_platform_not_which_suffix() -> None:
+    repost = _repost("live now", ("https://fb.watch/abc123", "https://www.twitch.tv/somebody", "https://fight.watch/x"))
+    found = post_features(repost, ENGINE.signals(repost), ENGINE.trusted_domains, ENGINE.platform_domains).groups
+    assert {"u:site:fb.watch", "u:site:twitch.tv", "u:tld:watch", "u:site:fight.watch"} <= set(found["link"])
+    assert found["link"].count("u:tld:watch") == 1 and "u:tld:tv" not in found["link"]  # fight.watch's only
+
+
 @pytest.mark.parametrize(
     ("text", "formats"),
     [

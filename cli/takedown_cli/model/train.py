@@ -60,7 +60,7 @@ def prepare(posts: list[CorpusPost], engine: SignatureEngine) -> Prepared:
     for index, post in enumerate(posts):
         repost = post.repost(index)
         signals = engine.signals(repost)
-        features.append(post_features(repost, signals, engine.trusted_domains).weighted())
+        features.append(post_features(repost, signals, engine.trusted_domains, engine.platform_domains).weighted())
         rule_scores.append({c: score for c, (score, _) in engine.rule_scores(signals).items()})
         held.append(held_back(engine, repost, signals, engine.trusted_domains) is not None)
     return Prepared(posts, features, rule_scores, held)

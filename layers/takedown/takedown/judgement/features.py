@@ -5,7 +5,8 @@ except the words.
   obfuscation carry over), character pairs for scripts written without spaces (Chinese, Japanese,
   Thai...), and emoji;
 - link: each link's scheme, public suffix, host shape (an IP, a port, digits, hyphens, length),
-  character 4-grams of the site's name, words of its path, raw stream formats written anywhere;
+  character 4-grams of the site's name (for the big platforms' own domains, only which platform),
+  words of its path, raw stream formats written anywhere;
 - author: words of the bio and the display name, 4-grams of the handle;
 - profile: a brand-new account, X's default picture (a group of their own: in the author group a
   short bio made them loud, and "a few thousand followers" undid a fan's "what a match");
@@ -43,7 +44,7 @@ from takedown.signatures.engine import Signals
 from takedown.signatures.links import parse_link, public_suffixes
 from takedown.signatures.text import tokenise
 
-FEATURES_VERSION = "f8"
+FEATURES_VERSION = "f9"
 GROUPS = ("text", "link", "author", "profile", "signal")
 _NGRAM = 4
 _NO_SPACE_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR"})
@@ -119,11 +120,14 @@ class Features:
         return values
 
 
-def post_features(repost: Repost, signals: Signals, trusted_domains: frozenset[str]) -> Features:
-    """The model's view of `repost`, given the rules that fired on it and the domains trusted for it."""
+def post_features(
+    repost: Repost, signals: Signals, trusted_domains: frozenset[str], platforms: frozenset[str] = frozenset()
+) -> Features:
+    """The model's view of `repost`, given the rules that fired on it, the domains trusted for it and
+    the platforms' own domains (whose suffix and name say nothing of who posts there)."""
     groups: dict[str, list[str]] = {
         "text": _text_features(repost.text),
-        "link": _link_features(repost, trusted_domains),
+        "link": _link_features(repost, trusted_domains, platforms),
         "author": _author_features(repost),
         "profile": _profile_features(repost),
         "signal": _signal_features(repost, signals),
@@ -161,15 +165,22 @@ def _word_grams(word: str) -> tuple[str, ...]:
     return tuple(f"c:{padded[i : i + _NGRAM]}" for i in range(len(padded) - _NGRAM + 1))
 
 
-def _link_features(repost: Repost, trusted_domains: frozenset[str]) -> list[str]:
+def _link_features(repost: Repost, trusted_domains: frozenset[str], platforms: frozenset[str]) -> list[str]:
     found: list[str] = []
-    handle = _handle_key(repost.source_author.handle or "" if repost.source_author else "")
+    handle = repost.source_author.handle or "" if repost.source_author else ""
     for url in repost.urls:
-        found += _url_features(url, trusted_domains)
-        if handle and handle in _alphanumeric(url) and not on_x(url):
+        found += _url_features(url, trusted_domains, platforms)
+        if is_own_link(url, handle):
             found.append("u:own")  # the author's own channel or site: "our match, live on our YouTube"
     found += [f"raw:{name}" for name in sorted(raw_stream_formats(repost))]
     return found
+
+
+def is_own_link(url: str, handle: str) -> bool:
+    """Whether `url` leads off X to the channel or site of the author `handle` (kick.com/efe_oyunda
+    for @efe_oyunda): a handle of five characters and more, written in the address."""
+    key = _handle_key(handle)
+    return bool(key) and key in _alphanumeric(url) and not on_x(url)
 
 
 @lru_cache(maxsize=4096)
@@ -187,7 +198,7 @@ _NOT_ALPHANUMERIC = re.compile(r"[\W_]+")
 
 
 @lru_cache(maxsize=8192)  # a spam wave repeats its links; the trusted set is one frozenset per account
-def _url_features(url: str, trusted_domains: frozenset[str]) -> tuple[str, ...]:
+def _url_features(url: str, trusted_domains: frozenset[str], platforms: frozenset[str]) -> tuple[str, ...]:
     link = parse_link(url)
     if link is None:
         return ()
@@ -200,6 +211,8 @@ def _url_features(url: str, trusted_domains: frozenset[str]) -> tuple[str, ...]:
         found.append("u:scheme:" + link.scheme)
     if link.is_ip:
         found.append("u:ip")
+    elif link.is_under(platforms):
+        found.append("u:site:" + link.registrable)  # the platform, not its suffix: twitch.tv is not a .tv site
     else:
         suffix = link.registrable.partition(".")[2] or link.registrable
         name = link.registrable.partition(".")[0]

@@ -10,10 +10,12 @@ background: its contributions are computed and recorded with every verdict, but 
 
 A verdict the rules alone do not carry is held back by a safeguard when the post reads like a
 warning, an appeal or a news report (the packs' safety_context words), when every link goes to a
-trusted domain, when the original author is long established (verified, 100k followers and
-more, three years old and more), or when the post carries nothing off: no link off X, no media, no
-raw stream address or spelled domain and no call to action ("link in bio", "DM me"): a fan's
-"what a match" or a police "fight night: extra patrols" has nothing to watch. Posts by the
+trusted domain, when every link goes to the author's own channel or site and the author has an
+audience and a history (1,000 followers, two years), when the original author is long
+established (verified, 100k followers and more, three years old and more), or when the post
+carries nothing off: no link off X, no media, no raw stream address or spelled domain and no call
+to action ("link in bio", "DM me"): a fan's "what a match" or a police "fight night: extra
+patrols" has nothing to watch. Posts by the
 account's trusted authors are never bad.
 
 When the link resolver ran, the landing pages count too (takedown.judgement.pages): their final
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING
 from takedown.judgement.features import (
     FEATURES_VERSION,
     calls_to_action_unspaced,
+    is_own_link,
     on_x,
     post_features,
     raw_stream_formats,
@@ -44,7 +47,7 @@ from takedown.judgement.features import (
 from takedown.judgement.model import CategoryScore, LearnedModel
 from takedown.judgement.pages import PAGE_RULES_VERSION, add_page_evidence, with_landing_pages
 from takedown.judgement.verdict import CATEGORIES, Category, Contribution, Verdict
-from takedown.repost import Repost
+from takedown.repost import Author, Repost
 from takedown.signatures.engine import BAD_SCORE, SAFETY_CONTEXT_TAG, Signals, SignatureEngine, TrustList
 from takedown.signatures.links import parse_link
 
@@ -53,6 +56,8 @@ if TYPE_CHECKING:  # the link package (httpx, an HTML parser) loads only where l
 
 ESTABLISHED_FOLLOWERS = 100_000
 ESTABLISHED_AGE = timedelta(days=3 * 365)
+OWN_CHANNEL_FOLLOWERS = 1_000
+OWN_CHANNEL_AGE = timedelta(days=2 * 365)
 
 
 class Judge:
@@ -83,7 +88,7 @@ class Judge:
         signals = self.engine.signals(repost, trust)
         trusted = self.engine.trusted_for(trust)
         rules = add_page_evidence(self.engine.rule_scores(signals), pages)
-        model = self.model.score(post_features(repost, signals, trusted))
+        model = self.model.score(post_features(repost, signals, trusted, self.engine.platform_domains))
         candidates: list[tuple[float, Category, bool]] = []  # (strength, category, carried by the rules)
         for category in CATEGORIES:
             rule_score = rules.get(category, (0.0, ()))[0]
@@ -179,6 +184,11 @@ def held_back(
     if links and all(_trusted(link, trusted) for link in links):
         return _safeguard("trusted_links", "every link goes to a trusted domain")
     author = repost.source_author
+    if links and author and _settled(author, repost) and all(is_own_link(link, author.handle or "") for link in links):
+        return _safeguard(
+            "own_channel",
+            f"every link goes to @{author.handle}'s own channel or site, an account of {author.followers:,} followers",
+        )
     if (
         author
         and author.verified
@@ -191,6 +201,18 @@ def held_back(
     if not _carries_off(repost, signals):
         return _safeguard("nothing_to_follow", "no link off X, media, stream address or call to action")
     return None
+
+
+def _settled(author: Author, repost: Repost) -> bool:
+    """An account with an audience and a history (OWN_CHANNEL_FOLLOWERS, OWN_CHANNEL_AGE). One that
+    streams on its own channel under its own name is a club, a council or a streamer; the spam that
+    restreams on its own channel comes from accounts days or months old, with a few followers."""
+    return (
+        (author.followers or 0) >= OWN_CHANNEL_FOLLOWERS
+        and author.created_at is not None
+        and repost.posted_at is not None
+        and repost.posted_at - author.created_at >= OWN_CHANNEL_AGE
+    )
 
 
 # Tags of rules that send a reader somewhere even without a link: the bio, the DMs, a chat app.

@@ -82,6 +82,9 @@ class Signals:
 _LINKS_KEPT = 8192  # links whose rule hits are kept; the whole set is dropped when full
 
 
+PLATFORM_TAGS = frozenset({"live_platform", "social_video", "invite_link", "link_hub", "hidden_link"})
+
+
 class SignatureEngine:
     """Indexes the rules once; classify() is dict and set lookups over tokens and hosts, and a few regexes."""
 
@@ -92,6 +95,14 @@ class SignatureEngine:
         self.versions = {rule.id: rule.version for rule in self.rules.values()}  # hashed once, not per verdict
         self.version = hashlib.sha256(" ".join(sorted(self.versions.values())).encode()).hexdigest()[:12]
         self.trusted_domains = frozenset(to_ascii(d) for pack in packs for d in pack.trusted_domains)
+        # The big platforms' own domains (live and video platforms, chat invites, link hubs and
+        # shorteners): their suffix says nothing of who posts there (twitch.tv, fb.watch).
+        self.platform_domains = frozenset(
+            to_ascii(domain)
+            for rule in self.rules.values()
+            if PLATFORM_TAGS & set(rule.tags)
+            for domain in rule.match.domains
+        )
         self._domains: dict[str, list[Rule]] = defaultdict(list)
         self._labels: dict[str, list[Rule]] = defaultdict(list)
         self._url_patterns: list[tuple[re.Pattern[str], Rule]] = []
