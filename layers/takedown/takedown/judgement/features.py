@@ -107,16 +107,15 @@ _EMOJI = re.compile("[\u2100-\u2bff\u3000-\u303f\U0001f000-\U0001faff]")
 class Features:
     """A post's features by group; `weighted()` gives each its value (1/sqrt of its group's size)."""
 
-    groups: dict[str, list[str]]
+    groups: dict[str, frozenset[str]]
 
     def weighted(self) -> dict[str, float]:
         """Each feature's value: 1/sqrt of the number of distinct features in its group (the groups'
         prefixes never overlap, so a name belongs to one group)."""
         values: dict[str, float] = {}
         for names in self.groups.values():
-            unique = dict.fromkeys(names)
-            if unique:
-                values.update(dict.fromkeys(unique, 1 / math.sqrt(len(unique))))
+            if names:
+                values.update(dict.fromkeys(names, 1 / math.sqrt(len(names))))
         return values
 
 
@@ -125,22 +124,20 @@ def post_features(
 ) -> Features:
     """The model's view of `repost`, given the rules that fired on it, the domains trusted for it and
     the platforms' own domains (whose suffix and name say nothing of who posts there)."""
-    groups: dict[str, list[str]] = {
+    groups = {
         "text": _text_features(repost.text),
-        "link": _link_features(repost, trusted_domains, platforms),
+        "link": frozenset(_link_features(repost, trusted_domains, platforms)),
         "author": _author_features(repost),
-        "profile": _profile_features(repost),
-        "signal": _signal_features(repost, signals),
+        "profile": frozenset(_profile_features(repost)),
+        "signal": frozenset(_signal_features(repost, signals)),
     }
     return Features(groups)
 
 
-def _text_features(text: str) -> list[str]:
+def _text_features(text: str) -> frozenset[str]:
     words = tokenise(text).words
-    found = list(map(_word_pair, words, words[1:]))
-    found.extend(chain.from_iterable(map(_word_features, words)))
-    found.extend("e:" + char for char in _EMOJI.findall(text) if _is_emoji(char))
-    return found
+    emoji = ("e:" + char for char in _EMOJI.findall(text) if _is_emoji(char))
+    return frozenset(chain(map(_word_pair, words, words[1:]), chain.from_iterable(map(_word_features, words)), emoji))
 
 
 @lru_cache(maxsize=65536)  # the names are kept with their hashes: the model looks each one up
@@ -279,22 +276,25 @@ def _raw_formats(text: str, urls: tuple[str, ...]) -> frozenset[str]:
     return frozenset(found)
 
 
-def _author_features(repost: Repost) -> list[str]:
+def _author_features(repost: Repost) -> frozenset[str]:
     author = repost.source_author
     if author is None:
-        return ["au:none"]
-    return list(_profile_words(author.name, author.bio, author.handle or ""))
+        return _NO_AUTHOR
+    return _profile_words(author.name, author.bio, author.handle or "")
+
+
+_NO_AUTHOR = frozenset({"au:none"})
 
 
 @lru_cache(maxsize=4096)  # a spam wave reposts the same few authors
-def _profile_words(name: str, bio: str, handle: str) -> tuple[str, ...]:
+def _profile_words(name: str, bio: str, handle: str) -> frozenset[str]:
     found = [f"a:{word}" for word in tokenise(f"{name}\n{bio}").words]
     found += [f"ae:{char}" for char in _EMOJI.findall(f"{name}{bio}") if _is_emoji(char)]
     if handle:
         found += [f"hn:{gram[2:]}" for gram in _word_grams(handle.lower())]
     if _says_18_plus(bio) or _says_18_plus(name):
         found.append("au:18plus")
-    return tuple(found)
+    return frozenset(found)
 
 
 def _says_18_plus(text: str) -> bool:

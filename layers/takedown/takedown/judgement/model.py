@@ -128,11 +128,10 @@ class LearnedModel:
         stream_terms, adult_terms = [self.intercepts[0]], [self.intercepts[1]]
         found: dict[str, tuple[float, frozenset[str]]] = {}
         for group, names in features.groups.items():
-            unique = set(names)
-            known = self._names.intersection(unique)  # most of a post's features are not in the model
+            known = self._names.intersection(names)  # most of a post's features are not in the model
             if not known:
                 continue
-            value = 1 / math.sqrt(len(unique))
+            value = 1 / math.sqrt(len(names))
             # fsum is exact whatever the order: the same post gives the same bits, every run.
             stream_terms.append(value * math.fsum(map(stream.get, known, _ZEROS)))
             adult_terms.append(value * math.fsum(map(adult.get, known, _ZEROS)))

@@ -79,7 +79,7 @@ class Signals:
         return bool(self.evidence.get(rule_id))
 
 
-_LINKS_KEPT = 8192  # links whose rule hits are kept; the whole set is dropped when full
+_KEPT = 8192  # links and profiles whose rule hits are kept; all are dropped when full
 
 
 PLATFORM_TAGS = frozenset({"live_platform", "social_video", "invite_link", "link_hub", "hidden_link"})
@@ -115,6 +115,7 @@ class SignatureEngine:
         self._combinations: list[tuple[Rule, frozenset[str], tuple[Rule, ...]]] = []
         self._sensitive: list[Rule] = []
         self._hits_by_link: dict[str, tuple[tuple[tuple[Rule, str], ...], frozenset[str]]] = {}
+        self._hits_by_bio: dict[str, tuple[tuple[Rule, str], ...]] = {}
         for rule in self.rules.values():
             self._index(rule)
         for rule in self.rules.values():
@@ -169,11 +170,13 @@ class SignatureEngine:
             if link is not None and not link.is_under(trusted):
                 self._inspect_link(link, signals)
         text = tokenise(repost.text)
-        self._inspect_phrases(text, "text", signals)
+        for rule, evidence in self._phrase_hits(text, "text"):
+            signals.add(rule, evidence)
         self._inspect_spelled_domains(text, signals)
         author = repost.source_author
         if author and (author.name or author.bio):
-            self._inspect_phrases(tokenise(f"{author.name}\n\n{author.bio}"), "bio", signals)
+            for rule, evidence in self._bio_hits(f"{author.name}\n\n{author.bio}"):
+                signals.add(rule, evidence)
         if repost.possibly_sensitive:
             for rule in self._sensitive:
                 signals.add(rule, "possibly_sensitive")
@@ -202,7 +205,7 @@ class SignatureEngine:
                     hits.append((rule, match.group(0)[:80]))
             variants = frozenset(rule.id for part in link.label_parts for rule in self._labels.get(part, ()))
             found = (tuple(hits), variants)
-            if len(self._hits_by_link) >= _LINKS_KEPT:
+            if len(self._hits_by_link) >= _KEPT:
                 self._hits_by_link.clear()
             self._hits_by_link[link.url] = found
         return found
@@ -229,10 +232,22 @@ class SignatureEngine:
                     for rule in rules:
                         signals.add(rule, written, spelled=True)
 
-    def _inspect_phrases(self, text: Tokens, field_name: str, signals: Signals) -> None:
+    def _bio_hits(self, profile: str) -> tuple[tuple[Rule, str], ...]:
+        """The phrase rules the author's name and bio fire: kept per engine, as a wave reposts the
+        same few authors."""
+        found = self._hits_by_bio.get(profile)
+        if found is None:
+            found = self._phrase_hits(tokenise(profile), "bio")
+            if len(self._hits_by_bio) >= _KEPT:
+                self._hits_by_bio.clear()
+            self._hits_by_bio[profile] = found
+        return found
+
+    def _phrase_hits(self, text: Tokens, field_name: str) -> tuple[tuple[Rule, str], ...]:
         index = self._phrases[field_name]
         words = text.words
         prefix = "bio: " if field_name == "bio" else ""
+        hits = []
         for start, word in enumerate(words):
             candidates = index.get(word)
             if not candidates:
@@ -242,7 +257,8 @@ class SignatureEngine:
                     continue
                 for rule in rules:
                     if not self._cancelled(rule, words, start, len(key)):
-                        signals.add(rule, prefix + text.as_written(start, start + len(key) - 1))
+                        hits.append((rule, prefix + text.as_written(start, start + len(key) - 1)))
+        return tuple(hits)
 
     def _cancelled(self, rule: Rule, words: tuple[str, ...], start: int, length: int) -> bool:
         """An `unless` phrase overlapping the match cancels it ("revenge porn" reports a crime)."""
