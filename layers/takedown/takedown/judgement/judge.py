@@ -12,7 +12,7 @@ A verdict the rules alone do not carry is held back by a safeguard when the post
 warning, an appeal or a news report (the packs' safety_context words), when every link goes to a
 trusted domain, when every link goes to the author's own channel or site and the author has an
 audience and a history (1,000 followers, two years), when the original author is long
-established (verified, 100k followers and more, three years old and more), or when the post
+established (verified, 50k followers and more, three years old and more), or when the post
 carries nothing off: no link off X, no media, no raw stream address or spelled domain and no call
 to action ("link in bio", "DM me"): a fan's "what a match" or a police "fight night: extra
 patrols" has nothing to watch. Posts by the
@@ -54,7 +54,7 @@ from takedown.signatures.links import parse_link
 if TYPE_CHECKING:  # the link package (httpx, an HTML parser) loads only where links are followed
     from takedown.links.page import LandingPage
 
-ESTABLISHED_FOLLOWERS = 100_000
+ESTABLISHED_FOLLOWERS = 50_000
 ESTABLISHED_AGE = timedelta(days=3 * 365)
 OWN_CHANNEL_FOLLOWERS = 1_000
 OWN_CHANNEL_AGE = timedelta(days=2 * 365)
