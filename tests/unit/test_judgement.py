@@ -21,7 +21,7 @@ from takedown.repost import Author, Repost
 from takedown.signatures import SignatureEngine, TrustList
 from takedown.signatures.text import tokens
 from takedown_cli.model.corpus import CorpusError, CorpusPost, load_corpus
-from takedown_cli.model.evaluate import Report, gate, obfuscation_gate
+from takedown_cli.model.evaluate import Report, gate, obfuscation_gate, still_caught
 from takedown_cli.model.obfuscation import TRICKS, obfuscate
 from takedown_cli.model.train import corpus_hash, train
 
@@ -372,3 +372,10 @@ def test_a_brand_inside_a_new_site_name_is_a_model_feature_not_a_rule() -> None:
     assert not [
         name for name in post_features(plain, ENGINE.signals(plain), frozenset()).groups["signal"] if "bv:" in name
     ]
+
+
+def test_the_obfuscated_copy_counts_what_was_caught_as_written_and_still_is() -> None:
+    plain, tricked = Report(caught={"a", "b", "c", "d"}), Report(caught={"a~", "b~", "c~", "x~"})
+    assert still_caught(plain, tricked) == 3
+    assert obfuscation_gate(plain, tricked, 0.95) == ["0.750 of the caught still caught < 0.95"]
+    assert obfuscation_gate(plain, tricked, 0.75) == []

@@ -27,6 +27,7 @@ from takedown_cli.model.evaluate import (
     obfuscated,
     obfuscation_gate,
     print_report,
+    still_caught,
 )
 
 TRAIN_CORPUS = Path("corpus/train")
@@ -83,6 +84,9 @@ def run_evaluate(
     print_report(plain, out, "evaluation corpus")
     tricked = evaluate(judge, obfuscated(posts, OBFUSCATION_SEED))
     print_report(tricked, out, "evaluation corpus, obfuscated")
+    if plain.caught:
+        still = still_caught(plain, tricked)
+        out.write(f"still caught once obfuscated: {still} of {len(plain.caught)} ({still / len(plain.caught):.3f})\n")
     failures = [f"plain: {reason}" for reason in gate(plain, RECALL_BAR)]
     failures += [f"obfuscated: {reason}" for reason in obfuscation_gate(plain, tricked, OBFUSCATION_BAR)]
     out.write("\n" + ("FAIL: " + "; ".join(failures) if failures else "PASS") + "\n")

@@ -110,11 +110,16 @@ def gate(report: Report, bar: float) -> list[str]:
     return failures
 
 
+def still_caught(plain: Report, tricked: Report) -> int:
+    """How many of the bad posts caught as written are still caught once obfuscated."""
+    return sum(1 for post_id in plain.caught if f"{post_id}{OBFUSCATED}" in tricked.caught)
+
+
 def obfuscation_gate(plain: Report, tricked: Report, bar: float) -> list[str]:
     """What the obfuscated copy fails: under `bar` of the bad posts caught as written still caught
     once obfuscated, or a benign post undone once obfuscated that was not undone as written."""
     failures = []
-    still = sum(1 for post_id in plain.caught if f"{post_id}{OBFUSCATED}" in tricked.caught)
+    still = still_caught(plain, tricked)
     if plain.caught and still / len(plain.caught) < bar:
         failures.append(f"{still / len(plain.caught):.3f} of the caught still caught < {bar}")
     before = {post.id for post, _ in plain.false_undos}
