@@ -93,8 +93,10 @@ class SignatureEngine:
         if len(self.rules) != sum(len(pack.rules) for pack in packs):
             raise ValueError("rule ids must be unique across packs")
         self.versions = {rule.id: rule.version for rule in self.rules.values()}  # hashed once, not per verdict
-        self.version = hashlib.sha256(" ".join(sorted(self.versions.values())).encode()).hexdigest()[:12]
         self.trusted_domains = frozenset(to_ascii(d) for pack in packs for d in pack.trusted_domains)
+        # The packs' version covers their rules and their trusted domains: both change a verdict.
+        described = " ".join(sorted(self.versions.values())) + "\ntrusted " + " ".join(sorted(self.trusted_domains))
+        self.version = hashlib.sha256(described.encode()).hexdigest()[:12]
         # The big platforms' own domains (live and video platforms, chat invites, link hubs and
         # shorteners): their suffix says nothing of who posts there (twitch.tv, fb.watch).
         self.platform_domains = frozenset(
