@@ -4,6 +4,7 @@ reproducible training, and the corpora kept apart."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from takedown.repost import Author, Repost
 from takedown.signatures import SignatureEngine, TrustList
 from takedown.signatures.text import tokens
 from takedown_cli.model.corpus import CorpusError, CorpusPost, load_corpus
+from takedown_cli.model.crossval import held_out_by_writer, print_held_out
 from takedown_cli.model.evaluate import Report, gate, obfuscation_gate, still_caught
 from takedown_cli.model.obfuscation import TRICKS, obfuscate
 from takedown_cli.model.train import corpus_hash, train
@@ -379,3 +381,17 @@ def test_the_obfuscated_copy_counts_what_was_caught_as_written_and_still_is() ->
     assert still_caught(plain, tricked) == 3
     assert obfuscation_gate(plain, tricked, 0.95) == ["0.750 of the caught still caught < 0.95"]
     assert obfuscation_gate(plain, tricked, 0.75) == []
+
+
+def test_crossval_scores_each_writer_with_a_model_that_never_read_it(tmp_path: Path) -> None:
+    for writer in ("uk", "eu", "night"):
+        lines = (ROOT / "corpus" / "train" / f"{writer}_01.jsonl").read_text(encoding="utf-8").splitlines()
+        (tmp_path / f"{writer}_01.jsonl").write_text("\n".join(lines[:60]) + "\n", encoding="utf-8")
+    held = held_out_by_writer(tmp_path, seed=1, strength={"illegal_stream": 16.0, "adult": 16.0})
+    assert sorted(set(held.sources)) == ["eu", "night", "uk"]
+    assert all(0.0 <= p <= 1.0 for probabilities in held.probabilities.values() for p in probabilities)
+    out = io.StringIO()
+    print_held_out(held, out)
+    report = out.getvalue()
+    assert "held out one writer at a time: 180 posts, 3 writers" in report
+    assert all(f"\n{writer}" in report for writer in ("uk", "eu", "night"))

@@ -1,7 +1,8 @@
-"""`takedown model train|evaluate`: rebuild the judgement's model and measure it.
+"""`takedown model train|evaluate|crossval`: rebuild the judgement's model and measure it.
 
 takedown model train                 # corpus/train -> the layer's model.tsv (seeded: same corpus, same bytes)
 takedown model evaluate --gate       # corpus/eval, plus its obfuscated copy; exit 1 below the bar
+takedown model crossval              # corpus/train, each writer held out in turn (a few minutes)
 """
 
 from __future__ import annotations
@@ -64,6 +65,23 @@ def run_train(
     version = LearnedModel.load(out).version
     summary = {key: header[key] for key in ("trained_on", "thresholds", "out_of_fold", "params")}
     sys.stdout.write(json.dumps({"artifact": str(out), "version": version, **summary}, indent=1) + "\n")
+
+
+@app.command("crossval")
+def run_crossval(
+    corpus: Annotated[Path, typer.Option(help="training corpus folder or file")] = TRAIN_CORPUS,
+    model: Annotated[Path, typer.Option(help="the artifact whose training strength (C) to use")] = ARTIFACT,
+    seed: Annotated[int, typer.Option(help="random seed (default: the pinned one)")] = SEED,
+) -> None:
+    """Recall and benign undos on each writer of the training corpus, by a model trained on the others."""
+    from takedown_cli.model import crossval  # noqa: PLC0415 - scikit-learn is loaded only to train
+
+    try:
+        strength = LearnedModel.load(model).header["params"]["C"]
+        held = crossval.held_out_by_writer(corpus, seed, strength)
+    except (CorpusError, ModelArtifactError, KeyError) as error:
+        raise UsageProblemError(f"cannot cross-validate: {error}") from None
+    crossval.print_held_out(held, sys.stdout)
 
 
 @app.command("evaluate")

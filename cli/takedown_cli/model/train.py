@@ -75,17 +75,8 @@ def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED, may_undo: bool =
     engine = SignatureEngine.load_default()
     posts = load_corpus(corpus)
     data = prepare(posts, engine)
-    counts = Counter(name for row in data.features for name in row)
-    vocabulary = sorted(name for name, count in counts.items() if count >= MIN_DOCUMENTS)
-    column = {name: i for i, name in enumerate(vocabulary)}
-    rows, cols, values = [], [], []
-    for row, found in enumerate(data.features):
-        for name, value in found.items():
-            if name in column:
-                rows.append(row)
-                cols.append(column[name])
-                values.append(value)
-    matrix = csr_matrix((values, (rows, cols)), shape=(len(posts), len(vocabulary)))
+    vocabulary = vocabulary_of(data.features)
+    matrix = feature_matrix(data.features, vocabulary)
     labels = np.array([post.label for post in posts])
     folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(matrix, labels))
 
@@ -96,7 +87,7 @@ def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED, may_undo: bool =
         chosen_c[category] = best_c
         rules = np.array([scores.get(category, 0.0) for scores in data.rule_scores])
         thresholds[category], oof_report[category] = _choose_thresholds(oof, rules, labels, category, data.held)
-        final = _fit(matrix, target, best_c, seed)
+        final = fit(matrix, target, best_c, seed)
         intercepts.append(float(final.intercept_[0]))
         weights.append(final.coef_[0])
 
@@ -129,7 +120,26 @@ def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED, may_undo: bool =
     return header
 
 
-def _fit(matrix: Any, target: np.ndarray, c: float, seed: int) -> Any:
+def vocabulary_of(features: list[dict[str, float]]) -> list[str]:
+    """The features seen in MIN_DOCUMENTS posts and more, sorted (the matrix's columns)."""
+    counts = Counter(name for row in features for name in row)
+    return sorted(name for name, count in counts.items() if count >= MIN_DOCUMENTS)
+
+
+def feature_matrix(features: list[dict[str, float]], vocabulary: list[str]) -> csr_matrix:
+    """One row per post, one column per vocabulary feature (features outside it are dropped)."""
+    column = {name: i for i, name in enumerate(vocabulary)}
+    rows, cols, values = [], [], []
+    for row, found in enumerate(features):
+        for name, value in found.items():
+            if name in column:
+                rows.append(row)
+                cols.append(column[name])
+                values.append(value)
+    return csr_matrix((values, (rows, cols)), shape=(len(features), len(vocabulary)))
+
+
+def fit(matrix: Any, target: np.ndarray, c: float, seed: int) -> Any:
     model = LogisticRegression(C=c, l1_ratio=1.0, solver="liblinear", random_state=seed, max_iter=1000)
     return model.fit(matrix, target)
 
@@ -140,7 +150,7 @@ def _choose_c(matrix: Any, target: np.ndarray, folds: list[Any], seed: int) -> t
     for c in C_GRID:
         oof = np.zeros(len(target))
         for train_index, test_index in folds:
-            model = _fit(matrix[train_index], target[train_index], c, seed)
+            model = fit(matrix[train_index], target[train_index], c, seed)
             oof[test_index] = model.predict_proba(matrix[test_index])[:, 1]
         loss = log_loss(target, oof, labels=[0, 1])
         if loss < best[0]:
