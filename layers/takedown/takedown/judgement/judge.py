@@ -72,6 +72,16 @@ class Judge:
             "features": FEATURES_VERSION,
             "page_rules": PAGE_RULES_VERSION,
         }
+        # How the model may act on each category, as every verdict's summary says it.
+        self._how = {
+            category: (
+                f"undoes alone at {thresholds.alone:.2f}, at {thresholds.with_rules:.2f} when the rules reach "
+                f"{thresholds.rules_lean:.2f}"
+                if model.may_undo
+                else "in the background: explains, never undoes"
+            )
+            for category, thresholds in model.thresholds.items()
+        }
 
     @classmethod
     def load_default(cls) -> Judge:
@@ -120,21 +130,14 @@ class Judge:
         held: Contribution | None = None,
     ) -> Verdict:
         rule_score, rule_parts = rules.get(category, (0.0, ()))
-        thresholds = self.model.thresholds[category]
         version = self.model.version
-        how = (
-            f"undoes alone at {thresholds.alone:.2f}, at {thresholds.with_rules:.2f} when the rules reach "
-            f"{thresholds.rules_lean:.2f}"
-            if self.model.may_undo
-            else "in the background: explains, never undoes"
-        )
         summary = {
             "kind": "model",
             "rule": "model",
             "version": version,
             "category": category,
             "weight": round(model.probability, 4),
-            "evidence": f"p={model.probability:.3f} ({how}; rules {rule_score:.2f})",
+            "evidence": f"p={model.probability:.3f} ({self._how[category]}; rules {rule_score:.2f})",
         }
         groups = [
             {
