@@ -132,6 +132,20 @@ def test_an_established_author_holds_back_the_model() -> None:
     assert verdict.held_back_by == "established_author"
 
 
+def test_an_own_channel_holds_back_the_model_only_for_an_author_with_an_audience_and_a_history() -> None:
+    judge = Judge(ENGINE, _artifact(STREAMY, may_undo=True))
+    posted = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def on_own_channel(followers: int, age: timedelta, url: str = "https://www.twitch.tv/someone_live") -> Repost:
+        repost = _repost("kickoff", (url,), followers=followers, created_at=posted - age)
+        return repost.model_copy(update={"posted_at": posted})
+
+    assert judge.classify(on_own_channel(4_000, timedelta(days=900))).held_back_by == "own_channel"
+    assert judge.classify(on_own_channel(4_000, timedelta(days=30))).is_bad  # a new account's channel
+    assert judge.classify(on_own_channel(40, timedelta(days=900))).is_bad  # nobody follows it
+    assert judge.classify(on_own_channel(4_000, timedelta(days=900), "https://kick.com/freefights")).is_bad
+
+
 def test_a_trusted_author_is_never_bad() -> None:
     judge = Judge(ENGINE, _artifact(STREAMY, may_undo=True))
     verdict = judge.classify(_repost("kickoff"), TrustList(trusted_author_handles=frozenset({"@someone"})))

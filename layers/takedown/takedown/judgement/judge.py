@@ -15,8 +15,7 @@ audience and a history (1,000 followers, two years), when the original author is
 established (verified, 50k followers and more, three years old and more), or when the post
 carries nothing off: no link off X, no media, no raw stream address or spelled domain and no call
 to action ("link in bio", "DM me"): a fan's "what a match" or a police "fight night: extra
-patrols" has nothing to watch. Posts by the
-account's trusted authors are never bad.
+patrols" has nothing to watch. Posts by the account's trusted authors are never bad.
 
 When the link resolver ran, the landing pages count too (takedown.judgement.pages): their final
 addresses and their titles and descriptions are read as part of the post, and what a page says
