@@ -88,10 +88,10 @@ _UNSPACED_CALLS = (
     *("連絡", "加我", "搜索", "搜尋", "社群", "联系", "聯繫", "评论", "評論", "置顶", "置頂", "ทักมา", "ดีเอ็ม"),
     *("คอมเมนต์", "เมนต์"),
 )
-# Cheap checks before the full scan.
+# Cheap checks before the full scan ("pass" covers password= and pass:, "contras" contraseña).
 _RAW_HINTS = (
-    *("://", "magnet:", ".m3u", ".mpd", ".php", "password=", "pass", "pwd", "senha", "contras", "şifre", "sifre"),
-    *("пароль", "mdp"),
+    *("://", "magnet:", ".m3u", ".mpd", ".php", "pass", "pwd", "senha", "contras", "şifre", "sifre", "пароль"),
+    "mdp",
 )
 _IP_PORT = re.compile(r"\d\.\d{1,3}\.\d")
 _EIGHTEEN = re.compile(r"\b1\s*8\s*\+|\+\s*1\s*8\b|🔞")
