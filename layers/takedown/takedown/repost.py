@@ -43,6 +43,12 @@ class Author(BaseModel):
     created_at: datetime | None = None  # when the account was opened: spam accounts are often days old
     default_profile: bool = False  # never set a picture or theme (v1.1 flags; v2's default image URL)
 
+    @property
+    def profile(self) -> str:
+        """The display name and the bio as one text, read by the rules and the model alike (the blank
+        line keeps letters spaced out in one from joining the other's)."""
+        return f"{self.name}\n\n{self.bio}"
+
 
 class Repost(BaseModel):
     """The post the subscribed account made, and the original it retweeted or quoted.

@@ -71,6 +71,9 @@ _BRACKETED_DOT = re.compile(rf"\s*[\[(【{{«❪⦅〔<\"'“„]\s*(?:\.|。|{_
 _SPOKEN_DOT = re.compile(rf"\s+(?:{_DOT_WORDS})\s+|(?<=[a-z0-9])\s*(?:닷|쩜|点|點|ドット)\s*(?=[a-z0-9])")
 _SYMBOL_DOT = re.compile(r"\s*[⦁•·∙⸱⸰⁘٠]\s*|\s[.．。]\s")
 # Letters written one by one ("k a b a d d i . l i v e"): three and more, spaces and dots between.
+# Whatever can be read as a dot, looked for first: most posts have none, and the reading is slow.
+# A full stop then a space ends a sentence; one written between letters or spaces may be a domain's.
+_ANY_DOT = re.compile(rf"[.．。]\S|\s[.．。]\s|[⦁•·∙⸱⸰⁘٠]|{_DOT_WORDS}", re.I)
 _SPACED_LETTERS = re.compile(r"(?<!\S)[^\W_](?:(?: {1,2}| ?[.-] ?)[^\W_](?!\w)){2,}")
 _SPELLED_DOMAIN = re.compile(r"(?<![\w.@/-])((?:[^\W_][\w-]*\.)*[^\W_][\w-]{1,40})\.([^\W_]{1,12})(?![\w-])")
 # Suffixes written in the local script ("닷컴": dot com).
@@ -230,8 +233,8 @@ def _url_features(url: str, trusted_domains: frozenset[str], platforms: frozense
 @lru_cache(maxsize=4096)
 def spelled_domains(text: str) -> tuple[str, ...]:
     """Domains written out in `text` so X does not link them ("kanqiu88[.]xyz", "site dot tv")."""
-    if not text:
-        return ()
+    if not text or (text.isascii() and not _ANY_DOT.search(text)):
+        return ()  # (styled and fullwidth letters are read only after NFKC: "ｄｏｔ" is "dot")
     plain = _SENTENCE_DOT.sub(". ", unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)).lower()
     plain = _SYMBOL_DOT.sub(".", _SPOKEN_DOT.sub(".", _BRACKETED_DOT.sub(".", plain)))
     plain = _SPACED_LETTERS.sub(lambda found: found.group(0).replace(" ", ""), plain)
@@ -280,19 +283,19 @@ def _author_features(repost: Repost) -> frozenset[str]:
     author = repost.source_author
     if author is None:
         return _NO_AUTHOR
-    return _profile_words(author.name, author.bio, author.handle or "")
+    return _profile_words(author.profile, author.handle or "")
 
 
 _NO_AUTHOR = frozenset({"au:none"})
 
 
 @lru_cache(maxsize=4096)  # a spam wave reposts the same few authors
-def _profile_words(name: str, bio: str, handle: str) -> frozenset[str]:
-    found = [f"a:{word}" for word in tokenise(f"{name}\n{bio}").words]
-    found += [f"ae:{char}" for char in _EMOJI.findall(f"{name}{bio}") if _is_emoji(char)]
+def _profile_words(profile: str, handle: str) -> frozenset[str]:
+    found = [f"a:{word}" for word in tokenise(profile).words]
+    found += [f"ae:{char}" for char in _EMOJI.findall(profile) if _is_emoji(char)]
     if handle:
         found += [f"hn:{gram[2:]}" for gram in _word_grams(handle.lower())]
-    if _says_18_plus(bio) or _says_18_plus(name):
+    if _says_18_plus(profile):
         found.append("au:18plus")
     return frozenset(found)
 

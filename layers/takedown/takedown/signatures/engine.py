@@ -177,7 +177,7 @@ class SignatureEngine:
         self._inspect_spelled_domains(text, signals)
         author = repost.source_author
         if author and (author.name or author.bio):
-            for rule, evidence in self._bio_hits(f"{author.name}\n\n{author.bio}"):
+            for rule, evidence in self._bio_hits(author.profile):
                 signals.add(rule, evidence)
         if repost.possibly_sensitive:
             for rule in self._sensitive:

@@ -177,6 +177,8 @@ _MIN_PART = 5  # shorter pieces ("jp", "free", "hd", "tv", "vip") are the glue o
 
 
 def _is_ip(host: str) -> bool:
+    if not (host.startswith("[") or ":" in host or host.replace(".", "").isdigit()):
+        return False  # a name (the common case) is told apart without raising
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:

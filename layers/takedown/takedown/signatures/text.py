@@ -82,16 +82,18 @@ def tokenise(text: str) -> Tokens:
     for chunk in _CHUNK.finditer(text):
         if run and text.count(" ", last_end, chunk.start()) + text.count("\n", last_end, chunk.start()) > 1:
             _flush(run, words, spans)
-        last_end = chunk.end()
         span = chunk.span()
+        last_end = span[1]
         for word in fold_chunk(chunk.group()):
             if len(word) == 1 and word.isalpha():
                 run.append((word, span))
                 continue
-            _flush(run, words, spans)
+            if run:
+                _flush(run, words, spans)
             words.append(word)
             spans.append(span)
-    _flush(run, words, spans)
+    if run:
+        _flush(run, words, spans)
     return Tokens(text, tuple(words), tuple(spans))
 
 
@@ -142,9 +144,10 @@ def _unleet(word: str) -> str:
 
 def fold(text: str) -> str:
     """Plain lowercase text with obfuscation undone; every script kept in its own letters."""
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    if not text.isascii():  # ASCII is already NFKC and holds no invisible character
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     if text.isascii():
-        return _LEET_SYMBOLS.sub(lambda m: _SYMBOL_LETTERS[m.group()], text.lower())
+        return _unleet_symbols(text.lower())
     pieces, last = [], 0
     for arabic in _ARABIC_RUN.finditer(text):
         pieces.append(_fold_words(text[last : arabic.start()]))
@@ -159,8 +162,15 @@ def _fold_words(text: str) -> str:
     # letters are no longer symbols once NFKC has run (Ⓕ is already F).
     text = _SYMBOLS.sub(" ", text)
     if text.isascii():
-        return _LEET_SYMBOLS.sub(lambda m: _SYMBOL_LETTERS[m.group()], text.lower())
+        return _unleet_symbols(text.lower())
     return _TOKEN.sub(lambda m: _fold_word(m.group()), text)
+
+
+def _unleet_symbols(text: str) -> str:
+    """@ $ ! read as the letters they stand for (p@rn, s3x!, $ex): only looked for where one is."""
+    if "@" in text or "$" in text or "!" in text:
+        return _LEET_SYMBOLS.sub(lambda m: _SYMBOL_LETTERS[m.group()], text)
+    return text
 
 
 @lru_cache(maxsize=65536)
@@ -170,7 +180,7 @@ def _fold_word(word: str) -> str:
     other script (Порно, Ελλάδα, 免费直播, ดูบอลสด) stays as written, lowercased; styled and accented
     Latin ("ᴏɴʟʏꜰᴀɴꜱ", "grátis") is read by decancer."""
     if word.isascii():
-        return _LEET_SYMBOLS.sub(lambda m: _SYMBOL_LETTERS[m.group()], word.lower())
+        return _unleet_symbols(word.lower())
     counts: dict[str, int] = {}
     for char in word:
         if char.isalpha():
