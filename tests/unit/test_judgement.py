@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from takedown.judgement.features import FEATURES_VERSION, post_features, raw_stream_formats, spelled_domains
+from takedown.judgement.features import (
+    FEATURES_VERSION,
+    calls_to_action_unspaced,
+    post_features,
+    raw_stream_formats,
+    spelled_domains,
+)
 from takedown.judgement.judge import Judge
 from takedown.judgement.model import ARTIFACT, LearnedModel, ModelArtifactError
 from takedown.judgement.pages import PAGE_RULES_VERSION
@@ -240,6 +246,11 @@ def test_a_link_to_the_authors_own_channel_is_read_as_such() -> None:
         ("f o c i e l o [pont] s t r e a m", "focielo.stream"),
         ("kr1ket-regstr33ks dot c0 dot za", "kr1ket-regstr33ks.c0.za"),
         ("jsk-mca ٠ live ٠ online", "jsk-mca.live.online"),
+        ("الرابط: kora-live4 (دوت) com", "kora-live4.com"),
+        ("👉 paok-live ⋅ xyz", "paok-live.xyz"),
+        ("wm-replay‧lol/n2", "wm-replay.lol"),
+        ("r0jadirecta . m e (sin espacios)", "r0jadirecta.me"),
+        ("shqip-live (pikë) online", "shqip-live.online"),
     ],
 )
 def test_a_domain_spelled_out_in_the_words_is_found(text: str, domain: str) -> None:
@@ -251,10 +262,16 @@ def test_a_domain_spelled_out_in_the_words_is_found(text: str, domain: str) -> N
     [
         *("e.g. this one", "Mr.Smith", "version 2.0 out", "U.S. open", "it was great. so we went", "I love it.It is"),
         *("3 점 차로 이겼다", "see you at 5 p.m. tomorrow", "version 3.2.1", "Call 0800 123 456", "The U.K. is great"),
+        *("the U. S. team", "weet je dat het werkt", "Real ⋅ Barça tonight", "plan A. b c"),
     ],
 )
 def test_ordinary_punctuation_is_not_a_spelled_domain(text: str) -> None:
     assert spelled_domains(text) == ()
+
+
+@pytest.mark.parametrize("text", ["ﾌﾟﾛﾌのﾘﾝｸから飛んでね", "텔방 검색 ㄱㄱ", "賴群搜尋 每天開台"])
+def test_a_call_to_action_in_an_unspaced_script_is_read_in_any_width(text: str) -> None:
+    assert calls_to_action_unspaced(text)
 
 
 def test_the_model_alone_never_undoes_a_post_that_carries_nothing_off() -> None:

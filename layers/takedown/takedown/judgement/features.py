@@ -65,16 +65,19 @@ _ACESTREAM_ID = re.compile(r"\b[0-9a-f]{40}\b")
 _DOT_WORDS = (
     "dot|punto|ponto|point|punkt|punktum|punt|punct|pont|ponc|piste|prikk|bodka|pika|nokta|titik|chấm|dấu chấm"
     "|точка|крапка|τελεία|nukta|nuqta|ɗigo|digo|kropka|tečka|nokat|nukuta|kitone"
-    "|نقطة|نقطه|ڈاٹ|ڈوٹ|डॉट|डोट|बिंदु|ডট|ডট্|புள்ளி|டாட்|จุด|ดอท|ነጥብ|ចុច|ចំណុច|נקודה|닷|쩜|점|点|點|ドット"
+    "|pikë|دوت|دات|نقطة|نقطه|ڈاٹ|ڈوٹ|डॉट|डोट|बिंदु|ডট|ডট্|புள்ளி|டாட்|จุด|ดอท|ነጥብ|ចុច|ចំណុច|נקודה|닷|쩜|점|点|點|ドット"
 )
 _BRACKETED_DOT = re.compile(rf"\s*[\[(【{{«❪⦅〔<\"'“„]\s*(?:\.|。|{_DOT_WORDS})\s*[\])】}}»❫⦆〕>\"'”]\s*")
 _SPOKEN_DOT = re.compile(rf"\s+(?:{_DOT_WORDS})\s+|(?<=[a-z0-9])\s*(?:닷|쩜|点|點|ドット)\s*(?=[a-z0-9])")
-_SYMBOL_DOT = re.compile(r"\s*[⦁•·∙⸱⸰⁘٠]\s*|\s[.．。]\s")
+_SYMBOL_DOT = re.compile(r"\s*[⦁•·∙⋅‧⸱⸰⁘٠]\s*|\s[.．。]\s")
 # Letters written one by one ("k a b a d d i . l i v e"): three and more, spaces and dots between.
 # Whatever can be read as a dot, looked for first: most posts have none, and the reading is slow.
 # A full stop then a space ends a sentence; one written between letters or spaces may be a domain's.
-_ANY_DOT = re.compile(rf"[.．。]\S|\s[.．。]\s|[⦁•·∙⸱⸰⁘٠]|{_DOT_WORDS}", re.I)
+_ANY_DOT = re.compile(rf"[.．。]\S|\s[.．。]\s|[⦁•·∙⋅‧⸱⸰⁘٠]|{_DOT_WORDS}", re.I)
 _SPACED_LETTERS = re.compile(r"(?<!\S)[^\W_](?:(?: {1,2}| ?[.-] ?)[^\W_](?!\w)){2,}")
+# A suffix of two letters written apart after the dot ("r0jadirecta . m e"): three and more are
+# joined with all spaced letters.
+_SPACED_SUFFIX = re.compile(r"(?<=[^\W_]\.)([a-z]) ([a-z])(?![\w.])")
 _SPELLED_DOMAIN = re.compile(r"(?<![\w.@/-])((?:[^\W_][\w-]*\.)*[^\W_][\w-]{1,40})\.([^\W_]{1,12})(?![\w-])")
 # Suffixes written in the local script ("닷컴": dot com).
 _SUFFIX_WORDS = {"컴": "com", "넷": "net", "コム": "com", "ネット": "net", "ком": "com", "нет": "net"}
@@ -89,7 +92,22 @@ _UNSPACED_CALLS = (
     *("오픈채팅", "오픈톡", "ไลน์", "ทักแชท", "ไบโอ", "ลิงก์", "ลิ้งค์", "http://", "https://", "www."),
     *("댓글", "고정트윗", "고정 트윗", "쪽지", "카.톡", "텔레그램", "연락주세요", "固ツイ", "固定ツイ", "メッセージ"),
     *("連絡", "加我", "搜索", "搜尋", "社群", "联系", "聯繫", "评论", "評論", "置顶", "置頂", "ทักมา", "ดีเอ็ม"),
-    *("คอมเมนต์", "เมนต์"),
+    *(
+        "คอมเมนต์",
+        "เมนต์",
+        "검색",
+        "ㄷㅁ",
+        "텔방",
+        "搜",
+        "电报",
+        "電報",
+        "賴群",
+        "line群",
+        "検索",
+        "グループ",
+        "群组",
+        "群組",
+    ),
 )
 # Cheap checks before the full scan ("pass" covers password= and pass:, "contras" contraseña).
 _RAW_HINTS = (
@@ -238,6 +256,7 @@ def spelled_domains(text: str) -> tuple[str, ...]:
     plain = _SENTENCE_DOT.sub(". ", unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)).lower()
     plain = _SYMBOL_DOT.sub(".", _SPOKEN_DOT.sub(".", _BRACKETED_DOT.sub(".", plain)))
     plain = _SPACED_LETTERS.sub(lambda found: found.group(0).replace(" ", ""), plain)
+    plain = _SPACED_SUFFIX.sub(r"\1\2", plain)
     suffixes = public_suffixes()
     found = []
     for name, written in _SPELLED_DOMAIN.findall(plain):
@@ -256,7 +275,7 @@ _SENTENCE_DOT = re.compile(r"(?<=[a-z])\.(?=[A-Z][a-z])")  # "I love it.It is": 
 def calls_to_action_unspaced(text: str) -> bool:
     """A call to action ("DM me", "link in the profile") in Chinese, Japanese, Korean or Thai, or an
     address written in the words (which X did not turn into a link)."""
-    lowered = text.lower()
+    lowered = unicodedata.normalize("NFKC", text).lower()  # halfwidth ﾌﾟﾛﾌ is プロフ
     return any(call in lowered for call in _UNSPACED_CALLS)
 
 
