@@ -1,7 +1,7 @@
 """`takedown model crossval`: how the model does on writers it has never read.
 
 Each source of the training corpus (one writer: "uk", "hijack"...) is held out in turn; a model
-trained the way `takedown model train` trains (same features, vocabulary rule, L1 fit) on all the
+trained the way `takedown model train` trains (same features, vocabulary rule, blended fit) on all the
 others scores it. Then, per category and model-alone threshold, the recall of the judge (the rules,
 or the model where no safeguard holds it back) and the benign posts the model would undo, in all
 and per writer. Five-fold out-of-fold figures (those the thresholds are chosen on) share writers
@@ -50,7 +50,7 @@ def held_out_by_writer(corpus: Path, seed: int, strength: dict[str, float]) -> H
         test_matrix = feature_matrix([row for row, held in zip(data.features, test, strict=True) if held], vocabulary)
         for category in CATEGORIES:
             model = fit(train_matrix, (labels[~test] == category).astype(int), strength[category], seed)
-            probabilities[category][test] = model.predict_proba(test_matrix)[:, 1]
+            probabilities[category][test] = model.probabilities(test_matrix)
     return HeldOut(data, sources, labels, probabilities)
 
 

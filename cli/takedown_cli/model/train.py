@@ -1,8 +1,13 @@
 """`takedown model train`: rebuild the judgement's model artifact from the training corpus, reproducibly.
 
 Every training post goes through the production path (envelope, post contract, rule packs,
-features). One L1 (sparse) logistic regression per category (scikit-learn's liblinear, seeded) learns from
-the features; the regularisation strength and the decision thresholds are chosen on 5-fold
+features). Per category, two logistic regressions (scikit-learn's liblinear, seeded) learn from the
+features: an L1 (sparse) one, which picks the few features that decide, and an L2 one, which spreads
+weight over many and so carries further to writers it never read; the artifact holds the average
+of their log-odds (one linear model: a weight per feature), with the L2 one cut to its DENSE_KEPT
+strongest weights. Held out one writer at a time, the blend caught 0.75 of the streams at 5 benign
+undos in 9,020 where the L1 model alone caught 0.71 (adult 0.92 and 0.90).
+The regularisation strength and the decision thresholds are chosen on 5-fold
 out-of-fold predictions of the training corpus alone: the thresholds are the lowest that give at
 most one false undo per BENIGN_PER_FALSE_UNDO benign training posts once the safeguards have run
 (so one odd post cannot halve the recall, but a pattern of them counts), with the model-alone
@@ -22,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
@@ -42,7 +48,19 @@ ALONE_GRID = (*(round(MIN_ALONE + 0.01 * i, 2) for i in range(10)), 0.995, 0.999
 WITH_RULES_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 LEAN_GRID = (0.35, 0.5)
 BENIGN_PER_FALSE_UNDO = 2500  # 3,669 benign posts: one out-of-fold false undo allowed, never two
-MIN_WEIGHT = 1e-4  # L1 leaves most weights at exactly zero; the few kept all count
+MIN_WEIGHT = 1e-4  # weights smaller than this are left out of the artifact
+DENSE_KEPT = 6000  # the L2 model's strongest weights kept: the artifact stays small and fast to load
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A category's fitted weights (one per vocabulary column) and intercept."""
+
+    coef: np.ndarray
+    intercept: float
+
+    def probabilities(self, matrix: Any) -> np.ndarray:
+        return np.asarray(expit(matrix @ self.coef + self.intercept))
 
 
 @dataclass
@@ -88,8 +106,8 @@ def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED, may_undo: bool =
         rules = np.array([scores.get(category, 0.0) for scores in data.rule_scores])
         thresholds[category], oof_report[category] = _choose_thresholds(oof, rules, labels, category, data.held)
         final = fit(matrix, target, best_c, seed)
-        intercepts.append(float(final.intercept_[0]))
-        weights.append(final.coef_[0])
+        intercepts.append(final.intercept)
+        weights.append(final.coef)
 
     header = {
         "format": FORMAT,
@@ -139,9 +157,17 @@ def feature_matrix(features: list[dict[str, float]], vocabulary: list[str]) -> c
     return csr_matrix((values, (rows, cols)), shape=(len(features), len(vocabulary)))
 
 
-def fit(matrix: Any, target: np.ndarray, c: float, seed: int) -> Any:
-    model = LogisticRegression(C=c, l1_ratio=1.0, solver="liblinear", random_state=seed, max_iter=1000)
-    return model.fit(matrix, target)
+def fit(matrix: Any, target: np.ndarray, c: float, seed: int) -> Linear:
+    """The blend of an L1 and an L2 logistic regression at strength `c` (see the module docstring)."""
+    sparse, dense = (
+        LogisticRegression(C=c, l1_ratio=ratio, solver="liblinear", random_state=seed, max_iter=1000).fit(
+            matrix, target
+        )
+        for ratio in (1.0, 0.0)
+    )
+    kept = dense.coef_[0].copy()
+    kept[np.argsort(-np.abs(kept), kind="stable")[DENSE_KEPT:]] = 0.0
+    return Linear((sparse.coef_[0] + kept) / 2, float(sparse.intercept_[0] + dense.intercept_[0]) / 2)
 
 
 def _choose_c(matrix: Any, target: np.ndarray, folds: list[Any], seed: int) -> tuple[float, np.ndarray]:
@@ -150,8 +176,7 @@ def _choose_c(matrix: Any, target: np.ndarray, folds: list[Any], seed: int) -> t
     for c in C_GRID:
         oof = np.zeros(len(target))
         for train_index, test_index in folds:
-            model = fit(matrix[train_index], target[train_index], c, seed)
-            oof[test_index] = model.predict_proba(matrix[test_index])[:, 1]
+            oof[test_index] = fit(matrix[train_index], target[train_index], c, seed).probabilities(matrix[test_index])
         loss = log_loss(target, oof, labels=[0, 1])
         if loss < best[0]:
             best = (loss, c, oof)
