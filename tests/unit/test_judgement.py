@@ -10,6 +10,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from takedown.judgement.features import (
@@ -31,7 +32,7 @@ from takedown_cli.model.corpus import CorpusError, CorpusPost, load_corpus
 from takedown_cli.model.crossval import held_out_by_writer, print_held_out
 from takedown_cli.model.evaluate import Report, gate, obfuscation_gate, still_caught
 from takedown_cli.model.obfuscation import TRICKS, obfuscate
-from takedown_cli.model.train import corpus_hash, train
+from takedown_cli.model.train import corpus_hash, out_of_fold_splits, train
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -298,6 +299,16 @@ def test_training_is_reproducible(tmp_path: Path) -> None:
     assert LearnedModel.load(first).may_undo
     train(sample, second, may_undo=False)
     assert not LearnedModel.load(second).may_undo
+
+
+def test_out_of_fold_splits_never_share_a_writer() -> None:
+    labels = np.array(["benign", "adult", "illegal_stream"] * 20)
+    writers = np.array([f"w{i % 7}" for i in range(60)])
+    split, folds = out_of_fold_splits(labels, writers, seed=1)
+    assert split == "by_writer" and len(folds) == 5
+    for train_rows, test_rows in folds:
+        assert set(writers[train_rows]).isdisjoint(writers[test_rows])
+    assert out_of_fold_splits(labels, np.array(["one"] * 60), seed=1)[0] == "stratified"
 
 
 def test_training_and_evaluation_corpora_are_apart() -> None:

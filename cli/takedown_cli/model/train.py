@@ -32,7 +32,7 @@ from scipy.sparse import csr_matrix
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import GroupKFold, StratifiedKFold
 
 from takedown.judgement.features import FEATURES_VERSION, post_features
 from takedown.judgement.judge import Judge, held_back
@@ -98,8 +98,7 @@ def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED, may_undo: bool =
     vocabulary = vocabulary_of(data.features)
     matrix = feature_matrix(data.features, vocabulary)
     labels = np.array([post.label for post in posts])
-    writers = np.array([post.source for post in posts])
-    folds = list(GroupKFold(FOLDS).split(matrix, labels, writers))
+    split, folds = out_of_fold_splits(labels, np.array([post.source for post in posts]), seed)
 
     intercepts, weights, thresholds, oof_report, chosen_c = [], [], {}, {}, {}
     for category in CATEGORIES:
@@ -126,7 +125,7 @@ def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED, may_undo: bool =
             "corpus_sha256": corpus_hash(posts),
             "rules": engine.version,
         },
-        "params": {"seed": seed, "folds": FOLDS, "min_documents": MIN_DOCUMENTS, "C": chosen_c},
+        "params": {"seed": seed, "folds": FOLDS, "split": split, "min_documents": MIN_DOCUMENTS, "C": chosen_c},
         "out_of_fold": oof_report,
     }
     lines = [json.dumps(header, sort_keys=True, ensure_ascii=False)]
@@ -139,6 +138,14 @@ def train(corpus: Path, out: Path = ARTIFACT, seed: int = SEED, may_undo: bool =
     LearnedModel.from_text(text)  # refuse to write what production could not load
     out.write_text(text, encoding="utf-8")
     return header
+
+
+def out_of_fold_splits(labels: np.ndarray, writers: np.ndarray, seed: int) -> tuple[str, list[Any]]:
+    """FOLDS train/test splits, by writer ("by_writer": no writer on both sides) when the corpus has
+    FOLDS writers or more; a corpus of fewer writers (a sample to try) is split by label ("stratified")."""
+    if len(set(writers)) >= FOLDS:
+        return "by_writer", list(GroupKFold(FOLDS).split(labels, labels, writers))
+    return "stratified", list(StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(labels, labels))
 
 
 def vocabulary_of(features: list[dict[str, float]]) -> list[str]:
