@@ -121,6 +121,21 @@ def test_evidence_is_the_phrase_as_written() -> None:
     assert ENGINE.signals(repost).evidence["stream.words.free_live"] == ["𝗙𝗥𝗘𝗘 𝗦𝗧𝗥𝗘𝗔𝗠", "no sign-up"]
 
 
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("live! link in bio", False),
+        ("We are live. Link in bio", False),
+        ("LIVE LINK 👇", True),
+        ("live 🔴 link below", True),
+        ("FREE\nSTREAM tonight", True),
+    ],
+)
+def test_a_phrase_is_never_matched_across_the_end_of_a_sentence(text: str, matched: bool) -> None:
+    evidence = ENGINE.signals(repost_from(RuleExample(text=text))).evidence.get("stream.words.free_live", [])
+    assert bool(evidence) == matched, evidence
+
+
 def test_police_warnings_are_never_bad() -> None:
     for text in (
         "Sussex Police: revenge porn is a crime. Call the Revenge Porn Helpline",

@@ -35,6 +35,9 @@ PACKS_DIR = Path(__file__).resolve().parent / "packs"
 _SPELLED_DOT = "dot"
 _MAX_NAME_WORDS = 3
 # A name, a dot as spammers write it (".", "[.]", "(.)", "dot", "[dot]"), a suffix: nothing else between.
+# The end of a sentence: a phrase of several words is never matched across one ("live! link in bio"
+# is no "live link"); emoji and line breaks between its words still match ("free 🔴 stream").
+_SENTENCE_END = re.compile(r"[.!?。！？؟]\s")
 _DOT_BETWEEN_WORDS = re.compile(r"\w\.\w|\w\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\))\s?\w|\bdot\b", re.I)
 _SPELLED_DOMAIN = re.compile(r"^[^\W_][\w\s-]*?\s*(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\bdot\b)\s*[\w.]+$", re.I)
 
@@ -255,7 +258,7 @@ class SignatureEngine:
             if not candidates:
                 continue
             for key, rules in candidates.items():
-                if len(key) > 1 and words[start : start + len(key)] != key:
+                if len(key) > 1 and (words[start : start + len(key)] != key or _across_sentences(text, start, key)):
                     continue
                 for rule in rules:
                     if not self._cancelled(rule, words, start, len(key)):
@@ -311,6 +314,12 @@ class SignatureEngine:
         if trust and trust.trusted_domains:
             return self.trusted_domains | {to_ascii(d) for d in trust.trusted_domains}
         return self.trusted_domains
+
+
+def _across_sentences(text: Tokens, start: int, key: tuple[str, ...]) -> bool:
+    """Whether a sentence ends between the first and the last word of a phrase match."""
+    between = text.text[text.spans[start][0] : text.spans[start + len(key) - 1][0]]
+    return bool(between) and _SENTENCE_END.search(between) is not None
 
 
 @cache
