@@ -51,7 +51,7 @@ WITH_RULES_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 LEAN_GRID = (0.35, 0.5)
 BENIGN_PER_FALSE_UNDO = 2500  # 9,020 benign posts: three out-of-fold false undos allowed
 MIN_WEIGHT = 1e-4  # weights smaller than this are left out of the artifact
-DENSE_KEPT = 6000  # the L2 model's strongest weights kept: the artifact stays small and fast to load
+DENSE_KEPT = 3000  # the L2 model's strongest weights kept: the artifact stays small and fast to load
 
 
 @dataclass(frozen=True)

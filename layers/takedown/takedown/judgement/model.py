@@ -71,7 +71,8 @@ class ModelThresholds:
 class LearnedModel:
     """Weights by feature name for each category; `score()` is a sum over the post's features."""
 
-    def __init__(self, header: dict[str, Any], weights: dict[str, tuple[float, ...]], version: str) -> None:
+    def __init__(self, header: dict[str, Any], names: list[str], columns: list[list[float]], version: str) -> None:
+        """`names[i]`'s weight for category `c` is `columns[c][i]` (one column per category, in order)."""
         if header.get("format") != FORMAT:
             raise ModelArtifactError(f"model format {header.get('format')!r}, expected {FORMAT}")
         if header.get("features_version") != FEATURES_VERSION:
@@ -87,9 +88,13 @@ class LearnedModel:
         self.may_undo = bool(header.get("may_undo", False))
         self.intercepts: tuple[float, ...] = tuple(header["intercepts"])
         self.thresholds = {category: ModelThresholds(**header["thresholds"][category]) for category in CATEGORIES}
-        self._stream = {name: values[0] for name, values in weights.items() if values[0]}
-        self._adult = {name: values[1] for name, values in weights.items() if values[1]}
-        self._names = frozenset(weights)
+        # Two flat dicts built at C speed, no tuple per feature: at 10,000 features the tuples alone
+        # took half the load. A zero weight is kept (it adds nothing to a sum, and `top` skips it).
+        if not len(names) == len(columns[0]) == len(columns[1]):
+            raise ModelArtifactError("model columns of different lengths")
+        self._stream = dict(zip(names, columns[0], strict=True))
+        self._adult = dict(zip(names, columns[1], strict=True))
+        self._names = frozenset(names)
 
     @classmethod
     def from_text(cls, text: str) -> LearnedModel:
@@ -105,10 +110,8 @@ class LearnedModel:
             if line and line.count("\t") != width:
                 raise ModelArtifactError(f"model line {number}: expected a name and {width} weights")
         fields = "\t".join(rows).split("\t") if rows else []
-        names = fields[:: width + 1]
-        columns = [map(float, fields[index :: width + 1]) for index in range(1, width + 1)]
-        weights: dict[str, tuple[float, ...]] = dict(zip(names, zip(*columns, strict=True), strict=True))
-        return cls(header, weights, version)
+        columns = [list(map(float, fields[index :: width + 1])) for index in range(1, width + 1)]
+        return cls(header, fields[:: width + 1], columns, version)
 
     @classmethod
     def load(cls, path: Path) -> LearnedModel:
