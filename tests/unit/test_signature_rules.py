@@ -141,6 +141,8 @@ def test_police_warnings_are_never_bad() -> None:
         "Sussex Police: revenge porn is a crime. Call the Revenge Porn Helpline",
         "Illegal streams of the Joshua fight are a scam and carry malware. Watch it legally.",
         "Essex sexual offences unit appeal: have you seen this man?",
+        "Sextortion: someone threatens to share your nudes unless you pay? Don't pay, stop replying, tell us.",
+        "Alerta de sextorsión: si te piden dinero por tus fotos íntimas, no pagues.",
     ):
         verdict = ENGINE.classify(repost_from(RuleExample(text=text, urls=("https://bit.ly/x",))))
         assert not verdict.is_bad, (text, verdict)
