@@ -27,6 +27,7 @@ from takedown.judgement.verdict import CATEGORIES
 from takedown.links.page import FeedHit, LandingPage
 from takedown.repost import Author, Repost
 from takedown.signatures import SignatureEngine, TrustList
+from takedown.signatures.engine import BAD_SCORE
 from takedown.signatures.text import tokens
 from takedown_cli.model.corpus import CorpusError, CorpusPost, load_corpus
 from takedown_cli.model.crossval import held_out_by_writer, print_held_out
@@ -151,6 +152,40 @@ def test_an_own_channel_holds_back_the_model_only_for_an_author_with_an_audience
     assert judge.classify(on_own_channel(4_000, timedelta(days=30))).is_bad  # a new account's channel
     assert judge.classify(on_own_channel(40, timedelta(days=900))).is_bad  # nobody follows it
     assert judge.classify(on_own_channel(4_000, timedelta(days=900), "https://kick.com/freefights")).is_bad
+
+
+def test_an_own_channel_is_known_by_the_display_name_too() -> None:
+    judge = Judge(ENGINE, _artifact(STREAMY, may_undo=True))
+    posted = datetime(2026, 11, 1, tzinfo=UTC)
+    church = _repost(
+        "kickoff",
+        ("https://www.youtube.com/@firstbaptistgreenville/live",),
+        followers=3_000,
+        created_at=posted - timedelta(days=2_000),
+    ).model_copy(update={"posted_at": posted})
+    named = church.model_copy(
+        update={"source_author": church.source_author.model_copy(update={"name": "First Baptist Greenville ⛪"})}
+    )  # type: ignore[union-attr]
+    assert judge.classify(church).is_bad  # @someone's link to a channel of another name
+    assert judge.classify(named).held_back_by == "own_channel"
+    shortened = named.model_copy(update={"urls": ("https://bit.ly/firstbaptistgreenville",)})
+    assert judge.classify(shortened).is_bad  # a shortener hides whose channel it leads to
+
+
+def test_an_own_page_is_no_safeguard_when_it_is_the_offer() -> None:
+    posted = datetime(2026, 11, 1, tzinfo=UTC)
+    settled = {"followers": 9_000, "created_at": posted - timedelta(days=1_500)}
+    adulty = Judge(ENGINE, _artifact({"w:set": (0.0, 40.0)}, may_undo=True))
+    creator = _repost("new set, nsfw", ("https://someone.club",), bio="cakes to order", **settled)
+    creator = creator.model_copy(update={"posted_at": posted})
+    assert ENGINE.rule_scores(ENGINE.signals(creator))["adult"][0] < BAD_SCORE  # the model's to carry
+    assert adulty.classify(creator).category == "adult"
+    baker = _repost("new set", ("https://someone.club",), bio="cakes to order", **settled)
+    assert adulty.classify(baker.model_copy(update={"posted_at": posted})).held_back_by == "own_channel"
+    shop = _repost("kickoff iptv subscription 12 months", ("https://someone-tv.shop",), **settled)
+    assert (
+        Judge(ENGINE, _artifact(STREAMY, may_undo=True)).classify(shop.model_copy(update={"posted_at": posted})).is_bad
+    )
 
 
 def test_a_trusted_author_is_never_bad() -> None:

@@ -39,12 +39,12 @@ from functools import lru_cache
 from itertools import chain
 from urllib.parse import unquote, urlsplit
 
-from takedown.repost import Repost
+from takedown.repost import Author, Repost
 from takedown.signatures.engine import Signals
 from takedown.signatures.links import parse_link, public_suffixes
 from takedown.signatures.text import tokenise
 
-FEATURES_VERSION = "f9"
+FEATURES_VERSION = "f10"
 GROUPS = ("text", "link", "author", "profile", "signal")
 _NGRAM = 4
 _NO_SPACE_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR"})
@@ -185,27 +185,31 @@ def _word_grams(word: str) -> tuple[str, ...]:
 
 def _link_features(repost: Repost, trusted_domains: frozenset[str], platforms: frozenset[str]) -> list[str]:
     found: list[str] = []
-    handle = repost.source_author.handle or "" if repost.source_author else ""
+    author = repost.source_author
     for url in repost.urls:
         found += _url_features(url, trusted_domains, platforms)
-        if is_own_link(url, handle):
+        if author and is_own_link(url, author):
             found.append("u:own")  # the author's own channel or site: "our match, live on our YouTube"
     found += [f"raw:{name}" for name in sorted(raw_stream_formats(repost))]
     return found
 
 
-def is_own_link(url: str, handle: str) -> bool:
-    """Whether `url` leads off X to the channel or site of the author `handle` (kick.com/efe_oyunda
-    for @efe_oyunda): a handle of five characters and more, written in the address."""
-    key = _handle_key(handle)
-    return bool(key) and key in _alphanumeric(url) and not on_x(url)
+def is_own_link(url: str, author: Author) -> bool:
+    """Whether `url` leads off X to the author's own channel or site: their handle (five characters
+    and more: kick.com/efe_oyunda for @efe_oyunda) or their display name (six and more: a church
+    "First Baptist Greenville" at youtube.com/@firstbaptistgreenville) written in the address."""
+    if on_x(url):
+        return False
+    address = _alphanumeric(url)
+    return any(key in address for key in _own_keys(author.handle or "", author.name))
 
 
 @lru_cache(maxsize=4096)
-def _handle_key(handle: str) -> str:
-    """The author's handle as it would be written in an address (5 characters and more, or nothing)."""
-    key = _alphanumeric(handle)
-    return key if len(key) >= 5 else ""
+def _own_keys(handle: str, name: str) -> tuple[str, ...]:
+    """The handle and the display name as they would be written in an address, when long enough
+    to be told from a word (a handle of 5 characters and more, a name of 6 and more)."""
+    keys = (_alphanumeric(handle), _alphanumeric(name))
+    return tuple(key for key, shortest in zip(keys, (5, 6), strict=True) if len(key) >= shortest)
 
 
 def _alphanumeric(text: str) -> str:

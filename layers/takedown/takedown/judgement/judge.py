@@ -10,12 +10,14 @@ background: its contributions are computed and recorded with every verdict, but 
 
 A verdict the rules alone do not carry is held back by a safeguard when the post reads like a
 warning, an appeal or a news report (the packs' safety_context words), when every link goes to a
-trusted domain, when every link goes to the author's own channel or site and the author has an
-audience and a history (1,000 followers, two years), when the original author is long
-established (verified, 50k followers and more, three years old and more), or when the post
-carries nothing off: no link off X, no media, no raw stream address or spelled domain and no call
-to action ("link in bio", "DM me"): a fan's "what a match" or a police "fight night: extra
-patrols" has nothing to watch. Posts by the account's trusted authors are never bad.
+trusted domain, when every link goes to the author's own channel or site (their handle or
+display name in the address) and the author has an audience and a history (1,000 followers, two
+years), when the original author is long established (verified, 50k followers and more, three
+years old and more), or when the post carries nothing off: no link off X, no media, no raw stream
+address or spelled domain and no call to action ("link in bio", "DM me"): a fan's "what a match"
+or a police "fight night: extra patrols" has nothing to watch. An own page is no safeguard when it
+is the offer (an IPTV seller's shop, an adult seller's site) or hidden behind a shortener. Posts by
+the account's trusted authors are never bad.
 
 When the link resolver ran, the landing pages count too (takedown.judgement.pages): their final
 addresses and their titles and descriptions are read as part of the post, and what a page says
@@ -186,7 +188,13 @@ def held_back(
     if links and all(_trusted(link, trusted) for link in links):
         return _safeguard("trusted_links", "every link goes to a trusted domain")
     author = repost.source_author
-    if links and author and _settled(author, repost) and all(is_own_link(link, author.handle or "") for link in links):
+    if (
+        links
+        and author
+        and not signals.tags & _NOT_OWN_CHANNEL_TAGS
+        and _settled(author, repost)
+        and all(is_own_link(link, author) for link in links)
+    ):
         return _safeguard(
             "own_channel",
             f"every link goes to @{author.handle}'s own channel or site, an account of {author.followers:,} followers",
@@ -215,6 +223,13 @@ def _settled(author: Author, repost: Repost) -> bool:
         and repost.posted_at is not None
         and repost.posted_at - author.created_at >= OWN_CHANNEL_AGE
     )
+
+
+# An own page is no safeguard when it is the offer: an IPTV seller's own shop, an adult seller's own
+# site (their words, their bio, an adult address); and a shortener hides whose channel it leads to.
+_NOT_OWN_CHANNEL_TAGS = frozenset(
+    {"iptv_words", "stream_seller_bio", "adult_words", "adult_bio", "adult_link", "adult_site", "hidden_link"}
+)
 
 
 # Tags of rules that send a reader somewhere even without a link: the bio, the DMs, a chat app.
