@@ -270,7 +270,7 @@ def test_a_link_to_the_authors_own_channel_is_read_as_such() -> None:
         ("b o l a 2 4 j a m 【.】 c o m", "bola24jam.com"),
         ("ｑｉｕｘｉａｎｇ ． ｃｃ", "qiuxiang.cc"),
         ("безкоштовно: upl-live (крапка) xyz", "upl-live.xyz"),
-        ("сайт: gorіасhе-ua (точка) сom", "gorіасhе-ua.com"),
+        ("сайт: gorіасhе-ua (точка) сom", "goriache-ua.com"),  # look-alike letters read as the Latin they show
         ("matildas-live [dot] site", "matildas-live.site"),
         ("voetbalkijken ⸱ cfd", "voetbalkijken.cfd"),
         ("网址: ｗｗｗ．ｚｕｑｉｕ８８．ｃｃ (复制到浏览器打开)", "www.zuqiu88.cc"),
@@ -287,6 +287,14 @@ def test_a_link_to_the_authors_own_channel_is_read_as_such() -> None:
         ("wm-replay‧lol/n2", "wm-replay.lol"),
         ("r0jadirecta . m e (sin espacios)", "r0jadirecta.me"),
         ("shqip-live (pikë) online", "shqip-live.online"),
+        ("LIVE 👉 ʜᴀʀᴀᴍʙᴇᴇ-ʟɪᴠᴇ . ᴄꜰᴅ", "harambee-live.cfd"),  # small capitals
+        ("➜ basket-hd ⟮.⟯ lol", "basket-hd.lol"),
+        ("psl-mahhala ⟨dot⟩ c o . z a", "psl-mahhala.co.za"),
+        ("英超直播 ｈｏｔｘ８８ 。ｖｉｐ", "hotx88.vip"),
+        ("w n b a l i v e ◦ p r o", "wnbalive.pro"),
+        ("kbo중계 kang19ㆍlive", "kang19.live"),
+        ("jogos-gratis ︎•︎ pt-tv ︎•︎ icu", "jogos-gratis.pt-tv.icu"),  # variation selectors around the dot
+        ("join: t . me / iplroom2025", "t.me"),
     ],
 )
 def test_a_domain_spelled_out_in_the_words_is_found(text: str, domain: str) -> None:
@@ -299,6 +307,7 @@ def test_a_domain_spelled_out_in_the_words_is_found(text: str, domain: str) -> N
         *("e.g. this one", "Mr.Smith", "version 2.0 out", "U.S. open", "it was great. so we went", "I love it.It is"),
         *("3 점 차로 이겼다", "see you at 5 p.m. tomorrow", "version 3.2.1", "Call 0800 123 456", "The U.K. is great"),
         *("the U. S. team", "weet je dat het werkt", "Real ⋅ Barça tonight", "plan A. b c"),
+        *("国足加油。live on CCTV", "ドラゴン・ボール", "col·lecció nova", "try it. me / you"),
     ],
 )
 def test_ordinary_punctuation_is_not_a_spelled_domain(text: str) -> None:

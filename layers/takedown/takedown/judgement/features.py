@@ -42,7 +42,7 @@ from urllib.parse import unquote, urlsplit
 from takedown.repost import Author, Repost
 from takedown.signatures.engine import Signals
 from takedown.signatures.links import parse_link, public_suffixes
-from takedown.signatures.text import tokenise
+from takedown.signatures.text import fold, tokenise
 
 FEATURES_VERSION = "f10"
 GROUPS = ("text", "link", "author", "profile", "signal")
@@ -67,14 +67,19 @@ _DOT_WORDS = (
     "|точка|крапка|τελεία|nukta|nuqta|ɗigo|digo|kropka|tečka|nokat|nukuta|kitone"
     "|pikë|دوت|دات|نقطة|نقطه|ڈاٹ|ڈوٹ|डॉट|डोट|बिंदु|ডট|ডট্|புள்ளி|டாட்|จุด|ดอท|ነጥብ|ចុច|ចំណុច|נקודה|닷|쩜|점|点|點|ドット"
 )
-_BRACKETED_DOT = re.compile(rf"\s*[\[(【{{«❪⦅〔<\"'“„]\s*(?:\.|。|{_DOT_WORDS})\s*[\])】}}»❫⦆〕>\"'”]\s*")
+_BRACKETED_DOT = re.compile(rf"\s*[\[(【{{«❪⦅〔<⟨⟮❮〈‹⦗\"'“„]\s*(?:\.|。|{_DOT_WORDS})\s*[\])】}}»❫⦆〕>⟩⟯❯〉›⦘\"'”]\s*")
 _SPOKEN_DOT = re.compile(rf"\s+(?:{_DOT_WORDS})\s+|(?<=[a-z0-9])\s*(?:닷|쩜|点|點|ドット)\s*(?=[a-z0-9])")
-_SYMBOL_DOT = re.compile(r"\s*[⦁•·∙⋅‧⸱⸰⁘٠]\s*|\s[.．。]\s")
-# Letters written one by one ("k a b a d d i . l i v e"): three and more, spaces and dots between.
+# Symbols drawn as a dot (the Arabic decimal separator, the katakana and Hangul middle dots among
+# them), and a full stop or an ideographic one written apart or between Latin letters ("hotx88 。vip").
+_SYMBOL_DOT = re.compile(r"\s*[⦁•·∙⋅‧⸱⸰⁘٠٫◦∘●◉⌁・ㆍᆞ]\s*|\s[.．。]\s|(?<=[a-z0-9])\s*。\s*(?=[a-z])")
+# Telegram's one-letter domain, written apart ("t . me / channel"): too short for the general reader.
+_TELEGRAM = re.compile(r"(?<![\w.])t ?\. ?me ?/ ?[\w+]")
+# Letters written one by one ("k a b a d d i . l i v e"): three and more, spaces and dots between
+# (a run may start right after a dot: "psl-live ⟨.⟩ c o . z a").
 # Whatever can be read as a dot, looked for first: most posts have none, and the reading is slow.
 # A full stop then a space ends a sentence; one written between letters or spaces may be a domain's.
-_ANY_DOT = re.compile(rf"[.．。]\S|\s[.．。]\s|[⦁•·∙⋅‧⸱⸰⁘٠]|{_DOT_WORDS}", re.I)
-_SPACED_LETTERS = re.compile(r"(?<!\S)[^\W_](?:(?: {1,2}| ?[.-] ?)[^\W_](?!\w)){2,}")
+_ANY_DOT = re.compile(rf"[.．。]\S|\s[.．。]\s|[⦁•·∙⋅‧⸱⸰⁘٠٫◦∘●◉⌁・ㆍᆞ]|{_DOT_WORDS}", re.I)
+_SPACED_LETTERS = re.compile(r"(?<![^\s.])[^\W_](?:(?: {1,2}| ?[.-] ?)[^\W_](?!\w)){2,}")
 # A suffix of two letters written apart after the dot ("r0jadirecta . m e"): three and more are
 # joined with all spaced letters.
 _SPACED_SUFFIX = re.compile(r"(?<=[^\W_]\.)([a-z]) ([a-z])(?![\w.])")
@@ -83,7 +88,7 @@ _SPELLED_DOMAIN = re.compile(r"(?<![\w.@/-])((?:[^\W_][\w-]*\.)*[^\W_][\w-]{1,40
 _SUFFIX_WORDS = {"컴": "com", "넷": "net", "コム": "com", "ネット": "net", "ком": "com", "нет": "net"}
 # Look-alike letters of the Latin suffixes ("сom" with a Cyrillic с, "c0m"), read as Latin for the suffix only.
 _SUFFIX_LOOKALIKES = str.maketrans("асеорхуіѕјԁӏοαεντκιѵ03", "aceopxyisjdloaevtkivoe")
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f"))  # and variation selectors
 # Calls to action in scripts written without spaces, which the packs' phrases cannot match as
 # words (the pack's common.call_to_action holds those of spaced scripts).
 _UNSPACED_CALLS = (
@@ -108,6 +113,7 @@ _UNSPACED_CALLS = (
         "群组",
         "群組",
     ),
+    *("멘션", "ㅍㄹㅍ", "구글", "扣1", "私发", "私發", "私我", "私聊", "ググ", "谷歌", "百度"),
 )
 # Cheap checks before the full scan ("pass" covers password= and pass:, "contras" contraseña).
 _RAW_HINTS = (
@@ -259,10 +265,13 @@ def spelled_domains(text: str) -> tuple[str, ...]:
         return ()  # (styled and fullwidth letters are read only after NFKC: "ｄｏｔ" is "dot")
     plain = _SENTENCE_DOT.sub(". ", unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)).lower()
     plain = _SYMBOL_DOT.sub(".", _SPOKEN_DOT.sub(".", _BRACKETED_DOT.sub(".", plain)))
+    # Styled, small-caps and look-alike letters read as the letters they show ("ʜᴀʀᴀᴍʙᴇᴇ-ʟɪᴠᴇ . ᴄꜰᴅ",
+    # "ѕtrеаm" with Cyrillic ѕ е а), as the rules read them; the dots found above are plain by now.
+    plain = fold(plain)
     plain = _SPACED_LETTERS.sub(lambda found: found.group(0).replace(" ", ""), plain)
     plain = _SPACED_SUFFIX.sub(r"\1\2", plain)
     suffixes = public_suffixes()
-    found = []
+    found = ["t.me"] if _TELEGRAM.search(plain) else []
     for name, written in _SPELLED_DOMAIN.findall(plain):
         suffix = _SUFFIX_WORDS.get(written) or written.translate(_SUFFIX_LOOKALIKES)
         if not (suffix.isascii() and suffix.isalpha() and len(suffix) >= 2) or name.isdigit():
