@@ -254,6 +254,17 @@ def test_follower_counts_and_older_ages_are_not_model_features() -> None:
     assert found["profile"] == frozenset()
 
 
+def test_the_way_off_is_paired_with_what_is_offered_there() -> None:
+    def signal_group(text: str, url: str) -> frozenset[str]:
+        repost = _repost(text, (url,))
+        return post_features(repost, ENGINE.signals(repost), frozenset(), ENGINE.platform_domains).groups["signal"]
+
+    restream = signal_group("Joshua v Takam PPV live here", "https://www.twitch.tv/someone")
+    assert {"x:live_platform+event", "x:live_platform+paid"} <= restream
+    gamer = signal_group("ranked grind, come hang", "https://www.twitch.tv/someone")
+    assert "x:live_platform+noevent" in gamer and not any(name.endswith(("+event", "+paid")) for name in gamer)
+
+
 def test_a_link_to_the_authors_own_channel_is_read_as_such() -> None:
     repost = _repost("live now", ("https://www.twitch.tv/chess_club_leeds",)).model_copy(
         update={"source_author": Author(id="9", handle="Chess_Club_Leeds")}

@@ -44,7 +44,7 @@ from takedown.signatures.engine import Signals
 from takedown.signatures.links import parse_link, public_suffixes
 from takedown.signatures.text import fold, tokenise
 
-FEATURES_VERSION = "f10"
+FEATURES_VERSION = "f11"
 GROUPS = ("text", "link", "author", "profile", "signal")
 _NGRAM = 4
 _NO_SPACE_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR"})
@@ -375,7 +375,20 @@ def _signal_features(repost: Repost, signals: Signals) -> list[str]:
             found.append("r:" + rule_id)
     found += [f"rt:{tag}" for tag in sorted(signals.tags - _LEFT_TO_THE_RULES)]
     found += [f"bv:{rule_id}" for rule_id in sorted(signals.brand_variants - signals.evidence.keys())]
+    # The way off, paired with what is offered there: a live channel or a group for a named event
+    # or a paid one is a restream's shape, the same channel with neither a streamer's or a club's.
+    offered = (
+        "event" if "event_words" in signals.tags else "noevent",
+        *(("paid",) if signals.tags & _PAID_TAGS else ()),
+    )
+    found += [f"x:{way}+{what}" for way in sorted(signals.tags & _WAY_OFF_TAGS) for what in offered]
     return found
+
+
+_WAY_OFF_TAGS = frozenset(
+    {"live_platform", "social_video", "invite_link", "link_hub", "hidden_link", "call_to_action", "outbound_link"}
+)
+_PAID_TAGS = frozenset({"ppv_words", "paid_service", "without_paying", "paywall_dodge"})
 
 
 _DIGIT = re.compile(r"\d")
