@@ -41,7 +41,9 @@ class PageJudge:
     def __init__(self) -> None:
         self.calls: list[tuple[Repost, Sequence[LandingPage] | None]] = []
 
-    def classify(self, post: Repost, trust: TrustList, pages: Sequence[LandingPage] | None = None) -> Verdict:
+    def classify(
+        self, post: Repost, trust: TrustList, pages: Sequence[LandingPage] | None = None, *, explain: bool = True
+    ) -> Verdict:
         self.calls.append((post, pages))
         labelled = [page for page in pages or () if page.rta_label]
         if not labelled:

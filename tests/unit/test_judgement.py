@@ -120,6 +120,22 @@ def test_a_gated_model_undoes_alone_above_its_strict_threshold_only() -> None:
     assert not calm.classify(_repost("kickoff", ("https://unknown-site.example/x",))).is_bad
 
 
+def test_a_clean_verdict_lists_the_models_features_only_when_asked() -> None:
+    calm = Judge(ENGINE, _artifact({"w:kickoff": (5.0, 0.0)}, may_undo=True))
+    post = _repost("kickoff", ("https://unknown-site.example/x",))
+    explained, brief = calm.classify(post), calm.classify(post, explain=False)
+    assert not explained.is_bad and not brief.is_bad
+    assert {c.rule for c in explained.contributions} >= {"model", "model:text"}
+    assert {c.rule for c in brief.contributions} == {"model"}  # the probability, with what it would take
+    assert brief.score == explained.score and brief.versions == explained.versions
+    bad = Judge(ENGINE, _artifact(STREAMY, may_undo=True)).classify(post, explain=False)
+    assert bad.is_bad and "model:text" in {c.rule for c in bad.contributions}  # what undoes is always explained
+    held = Judge(ENGINE, _artifact(STREAMY, may_undo=True)).classify(
+        _repost("Police warning: kickoff scams", ("https://unknown-site.example/x",)), explain=False
+    )
+    assert held.held_back_by == "safety_context" and "model:text" in {c.rule for c in held.contributions}
+
+
 @pytest.mark.parametrize(
     ("repost", "safeguard"),
     [

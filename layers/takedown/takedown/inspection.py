@@ -52,7 +52,9 @@ class InspectionResult:
 class Classifier(Protocol):
     """What the inspector needs from the judgement: a verdict on one post, given what is trusted."""
 
-    def classify(self, post: Repost, trust: TrustList, pages: Sequence[LandingPage] = ()) -> Verdict: ...
+    def classify(
+        self, post: Repost, trust: TrustList, pages: Sequence[LandingPage] = (), *, explain: bool = True
+    ) -> Verdict: ...
 
 
 class InspectionMetrics(Protocol):
@@ -100,11 +102,12 @@ class Inspector:
             trusted_author_ids=frozenset(policy.trusted_author_ids),
         )
         pages: list[LandingPage] = []
+        # Only a bad verdict is recorded (its explanation in full): a clean one needs no feature list.
         if self._links is None:
-            verdict = self._classifier.classify(repost, trust)
+            verdict = self._classifier.classify(repost, trust, explain=False)
         else:  # within the links' budget; a link that fails or times out is evidence of nothing
             pages = self._links.resolve_all(repost.urls, trust.trusted_domains) if repost.urls else []
-            verdict = self._classifier.classify(repost, trust, pages=pages)
+            verdict = self._classifier.classify(repost, trust, pages=pages, explain=False)
         if not verdict.is_bad:
             return InspectionResult("clean", verdict)
 

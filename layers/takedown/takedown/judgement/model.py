@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -40,15 +39,15 @@ class CategoryScore:
     """The model's probability for one category; `top` says what pushed it up, by group."""
 
     probability: float
-    found: dict[str, tuple[float, frozenset[str]]]  # per group: each feature's value, the model's features
-    weights: dict[str, float]
+    # per group: each feature's value, and the model's features with their weights for this category
+    found: dict[str, tuple[float, tuple[str, ...], list[float]]]
 
     @property
     def top(self) -> dict[str, tuple[tuple[str, float], ...]]:
         """The strongest positive features of each group (worked out only for the verdict's category)."""
         top = {}
-        for group, (value, names) in self.found.items():
-            pushed = [(weight * value, name) for name in names if (weight := self.weights.get(name, 0.0)) > 0]
+        for group, (value, names, weights) in self.found.items():
+            pushed = [(weight * value, name) for name, weight in zip(names, weights, strict=True) if weight > 0]
             if pushed:
                 pushed.sort(reverse=True)  # a few features a group: a sort in C beats a heap in Python
                 top[group] = tuple((name, weight) for weight, name in pushed[:_TOP])
@@ -129,23 +128,23 @@ class LearnedModel:
         """Each category's probability, and what it read of each group (to explain it on demand)."""
         stream, adult = self._stream, self._adult
         stream_terms, adult_terms = [self.intercepts[0]], [self.intercepts[1]]
-        found: dict[str, tuple[float, frozenset[str]]] = {}
+        stream_found: dict[str, tuple[float, tuple[str, ...], list[float]]] = {}
+        adult_found: dict[str, tuple[float, tuple[str, ...], list[float]]] = {}
         for group, names in features.groups.items():
-            known = self._names.intersection(names)  # most of a post's features are not in the model
+            known = tuple(self._names.intersection(names))  # most of a post's features are not in the model
             if not known:
                 continue
             value = 1 / math.sqrt(len(names))
+            stream_weights, adult_weights = list(map(stream.__getitem__, known)), list(map(adult.__getitem__, known))
             # fsum is exact whatever the order: the same post gives the same bits, every run.
-            stream_terms.append(value * math.fsum(map(stream.get, known, _ZEROS)))
-            adult_terms.append(value * math.fsum(map(adult.get, known, _ZEROS)))
-            found[group] = (value, known)
+            stream_terms.append(value * math.fsum(stream_weights))
+            adult_terms.append(value * math.fsum(adult_weights))
+            stream_found[group] = (value, known, stream_weights)
+            adult_found[group] = (value, known, adult_weights)
         return {
-            "illegal_stream": CategoryScore(_sigmoid(math.fsum(stream_terms)), found, stream),
-            "adult": CategoryScore(_sigmoid(math.fsum(adult_terms)), found, adult),
+            "illegal_stream": CategoryScore(_sigmoid(math.fsum(stream_terms)), stream_found),
+            "adult": CategoryScore(_sigmoid(math.fsum(adult_terms)), adult_found),
         }
-
-
-_ZEROS = itertools.repeat(0.0)
 
 
 def _sigmoid(logit: float) -> float:

@@ -159,8 +159,10 @@ class SignatureEngine:
         if match.possibly_sensitive:
             self._sensitive.append(rule)
 
-    def classify(self, repost: Repost, trust: TrustList | None = None) -> Verdict:
-        """The verdict on `repost`; `trust` adds the account's own trusted domains and authors."""
+    def classify(self, repost: Repost, trust: TrustList | None = None, *, explain: bool = True) -> Verdict:
+        """The verdict on `repost`; `trust` adds the account's own trusted domains and authors.
+        The rules that fired are the whole explanation, listed whatever `explain` says (it is the
+        judgement's option, kept here so the engine can stand in for it)."""
         trust = trust or TrustList()
         if trust.trusts_author(repost):
             return Verdict(category=None, score=0.0, versions={"rules": self.version})
