@@ -33,7 +33,7 @@ from takedown_cli.model.corpus import CorpusError, CorpusPost, load_corpus
 from takedown_cli.model.crossval import held_out_by_writer, print_held_out
 from takedown_cli.model.evaluate import Report, gate, obfuscation_gate, still_caught
 from takedown_cli.model.obfuscation import TRICKS, obfuscate
-from takedown_cli.model.train import corpus_hash, out_of_fold_splits, train
+from takedown_cli.model.train import _choose_thresholds, corpus_hash, out_of_fold_splits, train
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -370,6 +370,21 @@ def test_training_is_reproducible(tmp_path: Path) -> None:
     assert LearnedModel.load(first).may_undo
     train(sample, second, may_undo=False)
     assert not LearnedModel.load(second).may_undo
+
+
+def test_of_thresholds_that_catch_as_much_the_strictest_is_chosen() -> None:
+    labels = np.array(["illegal_stream"] * 100 + ["benign"] * 2500)  # one false undo allowed
+    rules = np.array([0.4] * 100 + [0.0] * 2500)
+    oof = np.array([0.95] * 100 + [0.1] * 2500)
+    thresholds, report = _choose_thresholds(oof, rules, labels, "illegal_stream", held=[False] * 2600)
+    # the rules lean on every stream, so the model at 0.95 with them catches all 100: nothing lower
+    assert thresholds == {"alone": 0.999, "with_rules": 0.95, "rules_lean": 0.35}
+    assert report["caught"] == 100 and report["benign_undone_by_model"] == 0
+    rules[:100] = 0.0  # now only the model alone: every threshold up to 0.95 catches all 100 ...
+    oof[100] = 0.92  # ... and up to 0.92 also the one benign post allowed: fewer false undos, then stricter
+    thresholds, report = _choose_thresholds(oof, rules, labels, "illegal_stream", held=[False] * 2600)
+    assert thresholds["alone"] == 0.95
+    assert report["caught"] == 100 and report["benign_undone_by_model"] == 0
 
 
 def test_out_of_fold_splits_never_share_a_writer() -> None:
