@@ -44,7 +44,7 @@ from takedown.signatures.engine import Signals
 from takedown.signatures.links import parse_link, public_suffixes
 from takedown.signatures.text import fold, tokenise
 
-FEATURES_VERSION = "f11"
+FEATURES_VERSION = "f12"
 GROUPS = ("text", "link", "author", "profile", "signal")
 _NGRAM = 4
 _NO_SPACE_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR"})

@@ -178,7 +178,8 @@ def _fold_word(word: str) -> str:
     """One word in its own script. Latin with look-alikes from Cyrillic or Greek ("strеam", "ΟΝLYFANS")
     becomes plain Latin; a Cyrillic word with Latin look-alikes ("пoрно") plain Cyrillic; a word of one
     other script (Порно, Ελλάδα, 免费直播, ดูบอลสด) stays as written, lowercased; styled and accented
-    Latin ("ᴏɴʟʏꜰᴀɴꜱ", "grátis") is read by decancer."""
+    Latin ("ᴏɴʟʏꜰᴀɴꜱ", "grátis") is read by decancer, its accents taken off first (decancer 0.4.1
+    reads ó ô õ as p q r: "transmisión" was "transmisipn", apart from "transmision")."""
     if word.isascii():
         return _unleet_symbols(word.lower())
     counts: dict[str, int] = {}
@@ -188,7 +189,7 @@ def _fold_word(word: str) -> str:
             counts[script] = counts.get(script, 0) + 1
     scripts = set(counts)
     if scripts <= {"LATIN"}:
-        return str(decancer_py.parse(word.replace("ß", "ss").replace("ẞ", "ss")))
+        return str(decancer_py.parse(_without_accents(word).replace("ß", "ss").replace("ẞ", "ss")))
     if scripts <= _HOMOGLYPH_SCRIPTS and "LATIN" in scripts:
         # The script the word can be read in whole wins ("bіо" with a Cyrillic і and о is "bio":
         # b has no Cyrillic twin; "пoрно" with a Latin o is Cyrillic: п has no Latin one); when
@@ -200,8 +201,14 @@ def _fold_word(word: str) -> str:
         )
         if as_cyrillic and (not as_latin or counts.get("CYRILLIC", 0) > counts["LATIN"]):
             return lowered.translate(_LATIN_TO_CYRILLIC)
-        return str(decancer_py.parse(word.translate(_TO_LATIN)))
+        return str(decancer_py.parse(_without_accents(word.translate(_TO_LATIN))))
     return word.lower()
+
+
+def _without_accents(word: str) -> str:
+    """Latin letters without their combining marks (ó is o, ệ is e); letters that do not decompose
+    (ø, ł, đ) are left to decancer."""
+    return "".join(char for char in unicodedata.normalize("NFD", word) if not unicodedata.combining(char))
 
 
 @lru_cache(maxsize=4096)
