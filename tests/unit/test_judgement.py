@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ("free🔥stream", ["free", "stream"]),
         ("F R E E  stream", ["free", "stream"]),
         ("ᴏɴʟʏꜰᴀɴꜱ", ["onlyfans"]),
-        ("transmisión só promoções", ["transmision", "so", "promocoes"]),  # ó ô õ lose their accents like every other letter
+        ("transmisión só promoções", ["transmision", "so", "promocoes"]),  # ó ô õ lose accents too
         ("không côté który", ["khong", "cote", "ktory"]),
         ("𝐟𝐫𝐞𝐞", ["free"]),
         ("f\u200br\u200be\u200be", ["free"]),
