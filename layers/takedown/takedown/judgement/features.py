@@ -36,7 +36,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, pairwise
 from urllib.parse import unquote, urlsplit
 
 from takedown.repost import Author, Repost
@@ -163,13 +163,9 @@ def post_features(
 
 def _text_features(text: str) -> frozenset[str]:
     words = tokenise(text).words
-    emoji = ("e:" + char for char in _EMOJI.findall(text) if _is_emoji(char))
-    return frozenset(chain(map(_word_pair, words, words[1:]), chain.from_iterable(map(_word_features, words)), emoji))
-
-
-@lru_cache(maxsize=65536)  # the names are kept with their hashes: the model looks each one up
-def _word_pair(previous: str, word: str) -> str:
-    return f"b:{previous}|{word}"
+    pairs = [f"b:{previous}|{word}" for previous, word in pairwise(words)]  # (a cache costs more)
+    emoji = () if text.isascii() else ("e:" + char for char in _EMOJI.findall(text) if _is_emoji(char))
+    return frozenset(chain(pairs, chain.from_iterable(map(_word_features, words)), emoji))
 
 
 @lru_cache(maxsize=65536)

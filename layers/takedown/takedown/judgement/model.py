@@ -39,15 +39,17 @@ class CategoryScore:
     """The model's probability for one category; `top` says what pushed it up, by group."""
 
     probability: float
-    # per group: each feature's value, and the model's features with their weights for this category
-    found: dict[str, tuple[float, tuple[str, ...], list[float]]]
+    # per group: each feature's value and the post's features the model knows
+    found: dict[str, tuple[float, frozenset[str]]]
+    weights: dict[str, float]  # the model's weight of each feature for this category
 
     @property
     def top(self) -> dict[str, tuple[tuple[str, float], ...]]:
-        """The strongest positive features of each group (worked out only for the verdict's category)."""
+        """The strongest positive features of each group (worked out only when a verdict is explained)."""
         top = {}
-        for group, (value, names, weights) in self.found.items():
-            pushed = [(weight * value, name) for name, weight in zip(names, weights, strict=True) if weight > 0]
+        weights = self.weights
+        for group, (value, names) in self.found.items():
+            pushed = [(weights[name] * value, name) for name in names if weights[name] > 0]
             if pushed:
                 pushed.sort(reverse=True)  # a few features a group: a sort in C beats a heap in Python
                 top[group] = tuple((name, weight) for weight, name in pushed[:_TOP])
@@ -128,22 +130,18 @@ class LearnedModel:
         """Each category's probability, and what it read of each group (to explain it on demand)."""
         stream, adult = self._stream, self._adult
         stream_terms, adult_terms = [self.intercepts[0]], [self.intercepts[1]]
-        stream_found: dict[str, tuple[float, tuple[str, ...], list[float]]] = {}
-        adult_found: dict[str, tuple[float, tuple[str, ...], list[float]]] = {}
+        found: dict[str, tuple[float, frozenset[str]]] = {}
         for group, names in features.groups.items():
-            known = tuple(self._names.intersection(names))  # most of a post's features are not in the model
-            if not known:
-                continue
-            value = 1 / math.sqrt(len(names))
-            stream_weights, adult_weights = list(map(stream.__getitem__, known)), list(map(adult.__getitem__, known))
-            # fsum is exact whatever the order: the same post gives the same bits, every run.
-            stream_terms.append(value * math.fsum(stream_weights))
-            adult_terms.append(value * math.fsum(adult_weights))
-            stream_found[group] = (value, known, stream_weights)
-            adult_found[group] = (value, known, adult_weights)
+            known = self._names.intersection(names)  # most of a post's features are not in the model
+            if known:
+                value = 1 / math.sqrt(len(names))
+                # fsum is exact whatever the order: the same post gives the same bits, every run.
+                stream_terms.append(value * math.fsum(map(stream.__getitem__, known)))
+                adult_terms.append(value * math.fsum(map(adult.__getitem__, known)))
+                found[group] = (value, known)
         return {
-            "illegal_stream": CategoryScore(_sigmoid(math.fsum(stream_terms)), stream_found),
-            "adult": CategoryScore(_sigmoid(math.fsum(adult_terms)), adult_found),
+            "illegal_stream": CategoryScore(_sigmoid(math.fsum(stream_terms)), found, stream),
+            "adult": CategoryScore(_sigmoid(math.fsum(adult_terms)), found, adult),
         }
 
 

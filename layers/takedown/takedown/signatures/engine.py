@@ -255,11 +255,8 @@ class SignatureEngine:
         words = text.words
         prefix = "bio: " if field_name == "bio" else ""
         hits = []
-        for start, word in enumerate(words):
-            candidates = index.get(word)
-            if not candidates:
-                continue
-            for key, rules in candidates.items():
+        for start in [start for start, word in enumerate(words) if word in index]:  # most words start no phrase
+            for key, rules in index[words[start]].items():
                 if len(key) > 1 and (words[start : start + len(key)] != key or _across_sentences(text, start, key)):
                     continue
                 for rule in rules:
