@@ -324,6 +324,11 @@ def test_a_link_to_the_authors_own_channel_is_read_as_such() -> None:
         ("kbo중계 kang19ㆍlive", "kang19.live"),
         ("jogos-gratis ︎•︎ pt-tv ︎•︎ icu", "jogos-gratis.pt-tv.icu"),  # variation selectors around the dot
         ("join: t . me / iplroom2025", "t.me"),
+        # beyond ASCII, read only where a dot may be: these are the cases the first look must not miss
+        ("➡️ الرابط t🔥. me / maqate3vip", "t.me"),  # an emoji, which folding makes a space, before the dot
+        ("直播 hotx88。 vip", "hotx88.vip"),
+        ("канал: t. me/futbol_ua", "t.me"),
+        ("直播 kanqiu88ꞏxyz", "kanqiu88.xyz"),  # decancer reads the sinological dot as a dot
     ],
 )
 def test_a_domain_spelled_out_in_the_words_is_found(text: str, domain: str) -> None:

@@ -79,6 +79,10 @@ _TELEGRAM = re.compile(r"(?<![\w.])t ?\. ?me ?/ ?[\w+]")
 # Whatever can be read as a dot, looked for first: most posts have none, and the reading is slow.
 # A full stop then a space ends a sentence; one written between letters or spaces may be a domain's.
 _ANY_DOT = re.compile(rf"[.．。]\S|\s[.．。]\s|[⦁•·∙⋅‧⸱⸰⁘٠٫◦∘●◉⌁・ㆍᆞ]|{_DOT_WORDS}", re.I)
+# Beyond ASCII (looked for after NFKC), also: a full stop after a symbol that folding turns into a
+# space ("t🔥. me"), an ideographic one after a Latin letter or digit ("hotx88。 vip"), Telegram's
+# "t. me", and the signs decancer reads as a dot (ꞏ; Bengali, Gurmukhi, Myanmar and Brahmi signs).
+_ANY_DOT_BEYOND_ASCII = re.compile(rf"{_ANY_DOT.pattern}|[^\w\s][.．。]\s|[a-z0-9]\s*。|t ?\. ?me|[৽੶ႉႋႌႚꞏ𑁦]", re.I)
 _SPACED_LETTERS = re.compile(r"(?<![^\s.])[^\W_](?:(?: {1,2}| ?[.-] ?)[^\W_](?!\w)){2,}")
 # A suffix of two letters written apart after the dot ("r0jadirecta . m e"): three and more are
 # joined with all spaced letters.
@@ -258,8 +262,11 @@ def _url_features(url: str, trusted_domains: frozenset[str], platforms: frozense
 def spelled_domains(text: str) -> tuple[str, ...]:
     """Domains written out in `text` so X does not link them ("kanqiu88[.]xyz", "site dot tv")."""
     if not text or (text.isascii() and not _ANY_DOT.search(text)):
-        return ()  # (styled and fullwidth letters are read only after NFKC: "ｄｏｔ" is "dot")
-    plain = _SENTENCE_DOT.sub(". ", unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)).lower()
+        return ()
+    plain = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)  # "ｄｏｔ" is "dot"
+    if not text.isascii() and not _ANY_DOT_BEYOND_ASCII.search(plain):
+        return ()  # four posts in five: the reading below is most of the time of a post never seen
+    plain = _SENTENCE_DOT.sub(". ", plain).lower()
     plain = _SYMBOL_DOT.sub(".", _SPOKEN_DOT.sub(".", _BRACKETED_DOT.sub(".", plain)))
     # Styled, small-caps and look-alike letters read as the letters they show ("ʜᴀʀᴀᴍʙᴇᴇ-ʟɪᴠᴇ . ᴄꜰᴅ",
     # "ѕtrеаm" with Cyrillic ѕ е а), as the rules read them; the dots found above are plain by now.
