@@ -15,13 +15,14 @@ export SAM_CLI_TELEMETRY := 0
 # sam build looks for python3.13 on PATH.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help install chromium test lint unit integration e2e packaging demo bench eval events clean
+.PHONY: help install chromium test lint unit integration e2e packaging build demo bench eval events clean
 
 help:
 	@echo "make demo   - run the whole pipeline on local parts and show what happened"
 	@echo "make test   - lint the template and code, then every test (unit, integration, packaging, e2e)"
 	@echo "make bench  - print the performance figures as JSON lines"
 	@echo "make eval   - precision and recall of the judgement on the evaluation corpus, with its gate"
+	@echo "make build  - the functions and the layer as deployed (sam build, then bytecode), in .aws-sam/build"
 
 $(VENV)/.installed: requirements-dev.txt layers/takedown/requirements.txt cli/requirements.txt pyproject.toml local/pyproject.toml local/requirements.txt
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv install 3.13.0, or set PYTHON313=...)"; exit 1; }
@@ -68,6 +69,17 @@ test: lint
 	@# The end-to-end tests time the whole local stack (every burst detection recorded within seconds
 	@# of receipt): they run after the rest, alone, so no other test takes their two CPUs.
 	$(PY) -m pytest -n 0 -m e2e
+
+# The application as deployed: `sam build`, then every module of the functions, the layer and its
+# dependencies compiled to bytecode that Python uses without looking at the source. Lambda's code
+# is read-only and `sam package` dates every file 1980, so Python can neither keep nor trust bytecode
+# of its own: without this each cold start compiles the library and its dependencies again (the
+# inspector's handler imported in 2.5 s instead of 0.7 s on this project's machine).
+BUILD_DIR ?= .aws-sam/build
+ARCHITECTURE ?= arm64
+build: $(VENV)/.installed $(TOOLS)/.installed
+	$(TOOLS)/bin/sam build --no-cached --parameter-overrides Architecture=$(ARCHITECTURE) --build-dir $(BUILD_DIR)
+	$(PY) -m compileall -q -j 0 --invalidation-mode unchecked-hash $(BUILD_DIR)
 
 demo: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/takedown-local demo

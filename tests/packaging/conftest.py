@@ -1,4 +1,4 @@
-"""`sam build` once per session, and a way to run a built handler as Lambda would import it."""
+"""`make build` once per session, and a way to run a built handler as Lambda would import it."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.conftest import ROOT
-
-SAM = ROOT / ".tools" / "bin" / "sam"
 
 # Runs inside a fresh interpreter with -I -S: no site-packages, only the built function and layer,
 # as in the Lambda runtime (which adds /opt/python for layers and the task root for the function).
@@ -35,25 +33,17 @@ print(json.dumps({"result": app.lambda_handler(event, Context()),
 
 @pytest.fixture(scope="session")
 def sam_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The built application, for this machine's architecture (production builds arm64)."""
+    """The application as `make build` deploys it (sam build, then bytecode), for this machine's
+    architecture (production builds arm64)."""
     build_dir = tmp_path_factory.mktemp("sam") / "build"
     architecture = "arm64" if os.uname().machine in ("aarch64", "arm64") else "x86_64"
-    env = dict(os.environ, SAM_CLI_TELEMETRY="0", PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     completed = subprocess.run(
-        [
-            str(SAM),
-            "build",
-            "--no-cached",  # the repo's .aws-sam cache may hold another architecture's build
-            "--parameter-overrides",
-            f"Architecture={architecture}",
-            "--build-dir",
-            str(build_dir),
-        ],
+        ["make", "--no-print-directory", "build", f"BUILD_DIR={build_dir}", f"ARCHITECTURE={architecture}"],
         cwd=ROOT,
-        env=env,
+        env=dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}"),
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
         check=False,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]

@@ -1,7 +1,9 @@
-"""Packaging: what `sam build` produces imports and runs on its own, with each function's events/ file."""
+"""Packaging: what `make build` produces (sam build, then bytecode) imports and runs on its own, with each
+function's events/ file."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -45,6 +47,44 @@ def test_every_built_handler_imports_with_only_its_layer(sam_build: Path, functi
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+# Imports a built handler in a fresh interpreter and lists the built modules Python had to compile.
+COMPILED = """
+import importlib._bootstrap_external as external, json, sys
+function_dir, layer_dir = sys.argv[1:3]
+compiled, source_to_code = [], external.SourceLoader.source_to_code
+def counting(loader, data, path, *args, **kwargs):
+    compiled.append(path)
+    return source_to_code(loader, data, path, *args, **kwargs)
+external.SourceLoader.source_to_code = counting
+sys.path[:0] = [function_dir, layer_dir]
+import app
+print(json.dumps([path for path in compiled if path.startswith((function_dir, layer_dir))]))
+"""
+
+
+def test_every_built_module_carries_bytecode_used_without_its_source(sam_build: Path) -> None:
+    """Lambda's code is read-only and dated 1980 once packaged: only hash-based bytecode that is not
+    checked against the source spares a cold start the compiling (PEP 552: flags 0b01)."""
+    sources = [path for path in sam_build.rglob("*.py") if "__pycache__" not in path.parts]
+    assert len(sources) > 1000  # the functions, the library and its dependencies
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        assert cached.is_file(), source
+        header = cached.read_bytes()[:8]
+        assert header[:4] == importlib.util.MAGIC_NUMBER and int.from_bytes(header[4:8], "little") == 0b01, source
+
+
+@pytest.mark.parametrize("function", ["InspectFunction", "WebhookFunction"])
+def test_a_built_handler_imports_without_compiling_a_module(sam_build: Path, function: str) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", COMPILED,
+         str(sam_build / function), str(sam_build / "TakedownLayer" / "python")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []
 
 
 @pytest.fixture(scope="module")
