@@ -78,6 +78,7 @@ test: lint
 BUILD_DIR ?= .aws-sam/build
 ARCHITECTURE ?= arm64
 build: $(VENV)/.installed $(TOOLS)/.installed
+	@# --no-cached: the .aws-sam cache may hold another architecture's build
 	$(TOOLS)/bin/sam build --no-cached --parameter-overrides Architecture=$(ARCHITECTURE) --build-dir $(BUILD_DIR)
 	$(PY) -m compileall -q -j 0 --invalidation-mode unchecked-hash $(BUILD_DIR)
 

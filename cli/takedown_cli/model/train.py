@@ -55,7 +55,7 @@ MIN_ALONE = 0.9
 ALONE_GRID = (*(round(MIN_ALONE + 0.01 * i, 2) for i in range(10)), 0.995, 0.999)
 WITH_RULES_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 LEAN_GRID = (0.35, 0.5)
-BENIGN_PER_FALSE_UNDO = 2500  # 18,465 benign posts: seven out-of-fold false undos allowed
+BENIGN_PER_FALSE_UNDO = 2500  # 22,475 benign posts: eight out-of-fold false undos allowed
 MIN_WEIGHT = 1e-4  # weights smaller than this are left out of the artifact
 DENSE_KEPT = 3000  # the L2 model's strongest weights kept: the artifact stays small and fast to load
 
